@@ -25,18 +25,20 @@ EPS = 1e-12
 # ---------------------------------------------------------------- linear part
 def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray):
     """Z = W A_prev + b.  A_prev (n_prev, m), W (n, n_prev), b (n, 1) -> Z (n, m), cache."""
-    Z = W @ A_prev + b
+    Z = W @ A_prev
+    Z += b  # in place: one (n, m) array instead of two
     return Z, (A_prev, W)
 
 
-def linear_backward(dZ: np.ndarray, cache):
-    """Gradients of the mean cost: dW = dZ A_prev^T / m, db = sum(dZ) / m, dA_prev = W^T dZ."""
+def linear_backward(dZ: np.ndarray, cache, *, input_grad: bool = True):
+    """Gradients of the mean cost: dW = dZ A_prev^T / m, db = sum(dZ) / m, dA_prev = W^T dZ.
+
+    With input_grad=False, dA_prev is not computed (None): the first layer never needs it."""
     A_prev, W = cache
     m = A_prev.shape[1]
     dW = (dZ @ A_prev.T) / m
     db = dZ.sum(axis=1, keepdims=True) / m
-    dA_prev = W.T @ dZ
-    return dA_prev, dW, db
+    return (W.T @ dZ if input_grad else None), dW, db
 
 
 # ---------------------------------------------------------------- activations
@@ -47,7 +49,7 @@ def relu_forward(Z: np.ndarray):
 
 def relu_backward(dA: np.ndarray, cache) -> np.ndarray:
     """dZ = dA where Z > 0, else 0."""
-    return dA * (cache > 0)
+    return np.where(cache > 0, dA, 0.0)
 
 
 def sigmoid_forward(Z: np.ndarray):
@@ -160,7 +162,7 @@ def model_backward(AL: np.ndarray, Y: np.ndarray, cache) -> dict:
 
     The output layer is taken together with the cost (sigmoid + binary cross-entropy, or
     softmax + categorical cross-entropy), where dZ^{[L]} = A^{[L]} - Y: exact and stable even
-    when AL saturates. Returns {"dW1", "db1", ..., "dA0"}.
+    when AL saturates. Returns {"dW1", "db1", ..., "dWL", "dbL"}.
     """
     L = len(cache)
     lin_cache, _, output = cache[-1]
@@ -170,10 +172,13 @@ def model_backward(AL: np.ndarray, Y: np.ndarray, cache) -> dict:
             f"got output={output!r}; use layer_backward for other losses"
         )
     grads = {}
-    dA, grads[f"dW{L}"], grads[f"db{L}"] = linear_backward(AL - Y, lin_cache)
-    for l in range(L - 1, 0, -1):
-        dA, grads[f"dW{l}"], grads[f"db{l}"] = layer_backward(dA, cache[l - 1])
-    grads["dA0"] = dA
+    dZ, dA = AL - Y, None
+    for l in range(L, 0, -1):
+        if l < L:
+            lin_cache, act_cache, activation = cache[l - 1]
+            dZ = _activation(activation)[1](dA, act_cache)
+        # dA^{[0]}, the gradient for the input X, is never needed.
+        dA, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, lin_cache, input_grad=l > 1)
     return grads
 
 

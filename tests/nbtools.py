@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -39,7 +39,7 @@ def notebook_path(prefix: str) -> Path:
     return found[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cells(path: str) -> tuple:
     nb = nbformat.read(path, as_version=4)
     out = []

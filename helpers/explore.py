@@ -76,14 +76,20 @@ class Explorer:
     figure: object
     cache: dict = field(default_factory=dict)
     draws: int = 0
+    shown: bool = False
 
     def values(self) -> tuple[dict, dict]:
         return ({k: c.value for k, c in self.controls.items()},
                 {k: c.value for k, c in self.view_controls.items()})
 
     def _ipython_display_(self):
+        # explorer() shows itself at once (so its progress bar is visible while the cache
+        # fills); a cell that ends with the explorer call must not show it a second time.
+        if self.shown:
+            return
         from IPython.display import display
 
+        self.shown = True
         display(self.box)
 
 

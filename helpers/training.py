@@ -44,7 +44,6 @@ from helpers.network import (
 )
 from helpers.validate import check_parameters, check_xy
 
-
 # A run whose cost climbs above this many times its first value is stopped as diverged (the
 # clipped cross-entropy never reaches inf, so "NaN or inf" alone would miss a blow-up).
 DIVERGENCE_FACTOR = 10.0

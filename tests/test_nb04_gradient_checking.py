@@ -1,0 +1,408 @@
+"""Notebook 04 (gradient checking): its autograder cells accept correct solutions in several
+styles and reject the classic mistakes with a message that names them; its explorers run the
+learner's functions and stay friendly before the exercises are done."""
+
+import copy
+
+import matplotlib
+import numpy as np
+import pytest
+from nbtools import cells, namespace, notebook_path, run_test
+
+from helpers.explorers.gradient_checking import (
+    FORWARD_NAME,
+    check_each_parameter,
+    draw_epsilon,
+    explore_epsilon,
+    plot_breakdown,
+    using_forward,
+    verdict,
+)
+
+matplotlib.use("Agg")
+pytestmark = pytest.mark.xdist_group("nb04")
+
+NB = notebook_path("04")
+TESTS = ["test_forward_propagation_1d", "test_gradient_check_1d", "test_gradient_check_n",
+         "test_backward_propagation_fixed"]
+
+
+def fails(test_id, replace, keyword):
+    passed, message = run_test(NB, test_id, replace)
+    assert not passed, f"{test_id} accepted a mistake it should reject ({keyword!r})"
+    assert keyword.lower() in message.lower(), f"{test_id}: {keyword!r} not in message: {message}"
+    return message
+
+
+def passes(test_id, replace=None):
+    passed, message = run_test(NB, test_id, replace)
+    assert passed, f"{test_id} rejected a correct solution: {message}"
+
+
+# ---------------------------------------------------------------- the notebook's anatomy
+def test_notebook_has_its_exercises_and_graded_tests():
+    ids = [gid for _, gid, _ in cells(NB, "solution")]
+    assert ids == ["forward_propagation_1d", "gradient_check_1d", "gradient_check_n",
+                   "backward_propagation_fixed"]
+    assert [gid for _, gid, _ in cells(NB, "test")] == TESTS
+    for _, gid, src in cells(NB, "solution"):
+        assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, gid
+    for _, gid, src in cells(NB, "test"):
+        assert "### BEGIN HIDDEN TESTS" in src, gid
+
+
+@pytest.mark.parametrize("test_id", TESTS)
+def test_reference_solution_passes(test_id):
+    passes(test_id)
+
+
+# ---------------------------------------------------------------- exercise 1
+ONE_D = '''
+def forward_propagation_1d(x, theta):
+    return {J}
+
+
+def backward_propagation_1d(x, theta):
+    return {dtheta}
+'''
+
+
+def test_1d_forward_and_backward_mistakes():
+    fails("test_forward_propagation_1d", {"forward_propagation_1d": ONE_D.format(
+        J="theta * x", dtheta="theta")}, "you returned theta")
+    fails("test_forward_propagation_1d", {"forward_propagation_1d": ONE_D.format(
+        J="theta + x", dtheta="x")}, "theta * x")
+    passes("test_forward_propagation_1d", {"forward_propagation_1d": ONE_D.format(
+        J="x * theta", dtheta="1.0 * x")})
+
+
+# ---------------------------------------------------------------- exercise 2
+CHECK_1D = '''
+def gradient_check_1d(x, theta, epsilon=1e-7):
+    J_plus = forward_propagation_1d(x, theta + epsilon)
+    J_minus = forward_propagation_1d(x, theta - epsilon)
+    J = forward_propagation_1d(x, theta)
+    gradapprox = {approx}
+    grad = backward_propagation_1d(x, theta)
+    return {difference}
+'''
+GOOD_APPROX = "(J_plus - J_minus) / (2 * epsilon)"
+GOOD_DIFF = "abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))"
+
+
+@pytest.mark.parametrize("approx, difference, keyword", [
+    ("(J_plus - J) / epsilon", GOOD_DIFF, "one-sided"),
+    ("(J_plus - J_minus) / epsilon", GOOD_DIFF, "2 * epsilon"),
+    (GOOD_APPROX, "abs(grad - gradapprox) / abs(grad)", "sum of both norms"),
+    (GOOD_APPROX, "abs(grad - gradapprox) / abs(gradapprox)", "sum of both norms"),
+    (GOOD_APPROX, "abs(grad - gradapprox)", "sum of both norms"),
+    (GOOD_APPROX, "(grad - gradapprox) / (grad + gradapprox)", "norms"),
+], ids=["one-sided", "missing-2", "norm-grad", "norm-approx", "no-denominator", "no-abs"])
+def test_gradient_check_1d_rejects(approx, difference, keyword):
+    fails("test_gradient_check_1d",
+          {"gradient_check_1d": CHECK_1D.format(approx=approx, difference=difference)}, keyword)
+
+
+def test_gradient_check_1d_rejects_computing_theta_x_itself():
+    src = '''
+def gradient_check_1d(x, theta, epsilon=1e-7):
+    gradapprox = ((theta + epsilon) * x - (theta - epsilon) * x) / (2 * epsilon)
+    grad = backward_propagation_1d(x, theta)
+    return abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))
+'''
+    fails("test_gradient_check_1d", {"gradient_check_1d": src}, "calls forward_propagation_1d")
+
+
+@pytest.mark.parametrize("src", [
+    CHECK_1D.format(approx="(J_plus - J_minus) / epsilon / 2",
+                    difference="np.abs(grad - gradapprox) / (np.abs(grad) + np.abs(gradapprox))"),
+    '''
+def gradient_check_1d(x, theta, epsilon=1e-7):
+    slope = (forward_propagation_1d(x, theta + epsilon)
+             - forward_propagation_1d(x, theta - epsilon)) / (2.0 * epsilon)
+    d = backward_propagation_1d(x, theta)
+    return float(np.linalg.norm(np.array([d - slope])) / (np.linalg.norm([d]) + np.linalg.norm([slope])))
+''',
+], ids=["abs", "norm-of-arrays"])
+def test_gradient_check_1d_accepts_other_styles(src):
+    passes("test_gradient_check_1d", {"gradient_check_1d": src})
+
+
+# ---------------------------------------------------------------- exercise 3
+CHECK_N = '''
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+    theta, layout = dictionary_to_vector(parameters)
+    grad = gradients_to_vector(gradients, layout)
+    n = theta.shape[0]
+    J, _ = forward_propagation_n(X, Y, parameters)
+    gradapprox = np.zeros((n, 1))
+    for i in range(n):
+        {nudge}
+        J_plus, _ = forward_propagation_n(X, Y, vector_to_dictionary(theta_plus, layout))
+        J_minus, _ = forward_propagation_n(X, Y, vector_to_dictionary(theta_minus, layout))
+        gradapprox[i] = {approx}
+    numerator = np.linalg.norm(grad - gradapprox)
+    return numerator / ({denominator})
+'''
+GOOD_NUDGE = ("theta_plus = np.copy(theta); theta_plus[i] += epsilon; "
+              "theta_minus = np.copy(theta); theta_minus[i] -= epsilon")
+GOOD_DENOM = "np.linalg.norm(grad) + np.linalg.norm(gradapprox)"
+
+
+def check_n(nudge=GOOD_NUDGE, approx=GOOD_APPROX, denominator=GOOD_DENOM):
+    return CHECK_N.format(nudge=nudge, approx=approx, denominator=denominator)
+
+
+@pytest.mark.parametrize("src, keyword", [
+    (check_n(approx="(J_plus - J) / epsilon"), "one-sided"),
+    (check_n(approx="(J_plus - J_minus) / epsilon"), "2 * epsilon"),
+    (check_n(denominator="np.linalg.norm(grad)"), "sum of both norms"),
+    (check_n(denominator="np.linalg.norm(gradapprox)"), "sum of both norms"),
+    (check_n(denominator="1.0"), "sum of both norms"),
+    (check_n(denominator="np.linalg.norm(grad + gradapprox)"), "sum of both norms"),
+    (check_n(nudge="theta_plus = theta + epsilon; theta_minus = theta - epsilon"),
+     "one coordinate at a time"),
+    (check_n(nudge="theta_plus = theta; theta_plus[i] += epsilon; "
+                   "theta_minus = theta; theta_minus[i] -= epsilon"), "separate copies"),
+    (check_n(approx="(J_plus - J_minus) / (2 * 1e-7)").replace(
+        "theta_plus[i] += epsilon", "theta_plus[i] += 1e-7").replace(
+        "theta_minus[i] -= epsilon", "theta_minus[i] -= 1e-7"), "epsilon argument"),
+], ids=["one-sided", "missing-2", "norm-grad", "norm-approx", "no-denominator",
+        "norm-of-sum", "all-coordinates", "aliased-theta", "ignores-epsilon"])
+def test_gradient_check_n_rejects(src, keyword):
+    fails("test_gradient_check_n", {"gradient_check_n": src}, keyword)
+
+
+IN_PLACE = '''
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+    theta, layout = dictionary_to_vector(parameters)
+    grad = gradients_to_vector(gradients, layout)
+    approx = []
+    for key, _ in layout:
+        arr = parameters[key]
+        for idx in np.ndindex(arr.shape):
+            old = arr[idx]
+            arr[idx] = old + epsilon
+            J_plus, _ = forward_propagation_n(X, Y, parameters)
+            arr[idx] = old - epsilon
+            J_minus, _ = forward_propagation_n(X, Y, parameters)
+            {restore}
+            approx.append((J_plus - J_minus) / (2 * epsilon))
+    gradapprox = np.array(approx).reshape(-1, 1)
+    return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+'''
+
+
+@pytest.mark.parametrize("restore", ["pass", "arr[idx] = arr[idx] + epsilon"],
+                         ids=["not-restored", "restored-inexactly"])
+def test_gradient_check_n_rejects_parameters_left_perturbed(restore):
+    fails("test_gradient_check_n", {"gradient_check_n": IN_PLACE.format(restore=restore)},
+          "left perturbed")
+
+
+def test_gradient_check_n_rejects_other_mistakes():
+    delegate = '''
+from helpers.gradients import numerical_gradient
+
+
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+    theta, layout = dictionary_to_vector(parameters)
+    grad = gradients_to_vector(gradients, layout)
+    cost = lambda t: forward_propagation_n(X, Y, vector_to_dictionary(t, layout))[0]
+    gradapprox = numerical_gradient(cost, theta, epsilon)
+    return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+'''
+    fails("test_gradient_check_n", {"gradient_check_n": delegate}, "numerical_gradient")
+    # hidden behind a helper of the learner's own: still found
+    hidden = delegate.replace("gradapprox = numerical_gradient(cost, theta, epsilon)",
+                              "gradapprox = _approx(cost, theta, epsilon)")
+    hidden += "\n\ndef _approx(f, x, e):\n    return numerical_gradient(f, x, e)\n"
+    fails("test_gradient_check_n", {"gradient_check_n": hidden}, "numerical_gradient")
+    # gradients flattened in their own (sorted) order, not the parameters' layout
+    fails("test_gradient_check_n", {"gradient_check_n": check_n().replace(
+        "grad = gradients_to_vector(gradients, layout)",
+        "grad = dictionary_to_vector(gradients)[0]")}, "below 1e-7")
+
+
+@pytest.mark.parametrize("src", [
+    IN_PLACE.format(restore="arr[idx] = old").replace(
+        "theta, layout = dictionary_to_vector(parameters)",
+        "parameters = {k: np.array(v, copy=True) for k, v in parameters.items()}\n"
+        "    theta, layout = dictionary_to_vector(parameters)"),
+    '''
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+    theta, layout = dictionary_to_vector(parameters)
+    g = gradients_to_vector(gradients, layout).ravel()
+    E = epsilon * np.eye(theta.size)
+    cost = lambda t: forward_propagation_n(X, Y, vector_to_dictionary(t, layout))[0]
+    approx = np.array([cost(theta + e[:, None]) - cost(theta - e[:, None]) for e in E]) / (2 * epsilon)
+    return np.sqrt(np.sum((g - approx) ** 2)) / (np.sqrt(np.sum(g**2)) + np.sqrt(np.sum(approx**2)))
+''',
+    IN_PLACE.format(restore="arr[idx] = old"),
+], ids=["copied-dict-in-place", "vectorized-basis", "in-place-exact-restore"])
+def test_gradient_check_n_accepts_other_styles(src):
+    passes("test_gradient_check_n", {"gradient_check_n": src})
+
+
+# ---------------------------------------------------------------- exercise 4
+FIXED = '''
+def backward_propagation_fixed(X, Y, cache):
+    m = X.shape[1]
+    A1, A2, A3 = cache["A1"], cache["A2"], cache["A3"]
+    W2, W3 = cache["W2"], cache["W3"]
+    dZ3 = A3 - Y
+    dW3 = dZ3 @ A2.T / m
+    db3 = {db3}
+    dZ2 = (W3.T @ dZ3) * (1 - A2**2)
+    dW2 = dZ2 @ A1.T / m
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dZ1 = (W2.T @ dZ2) * ({tanh1})
+    dW1 = dZ1 @ X.T / m
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}}
+'''
+DB3 = "np.sum(dZ3, axis=1, keepdims=True) / m"
+TANH1 = "1 - A1**2"
+
+
+def test_backward_fixed_rejects_half_fixes():
+    msg = fails("test_backward_propagation_fixed", {"backward_propagation_fixed": FIXED.format(
+        db3=DB3, tanh1="1 - A1")}, "derivative of tanh")
+    assert "dW1" in msg and "db1" in msg and "db3" not in msg
+    msg = fails("test_backward_propagation_fixed", {"backward_propagation_fixed": FIXED.format(
+        db3="np.sum(dZ3, axis=1, keepdims=True)", tanh1=TANH1)}, "averaged over the m")
+    assert "db3" in msg and "dW1" not in msg
+    fails("test_backward_propagation_fixed", {"backward_propagation_fixed": FIXED.format(
+        db3="np.sum(dZ3, axis=1, keepdims=True)", tanh1="1 - A1")}, "db3")
+
+
+def test_backward_fixed_rejects_delegating_to_the_core():
+    src = '''
+from helpers.network import model_backward
+
+
+def backward_propagation_fixed(X, Y, cache):
+    A1, A2, A3 = cache["A1"], cache["A2"], cache["A3"]
+    caches = [((X, np.zeros((A1.shape[0], X.shape[0]))), A1, "tanh"),
+              ((A1, cache["W2"]), A2, "tanh"), ((A2, cache["W3"]), A3, "sigmoid")]
+    grads = model_backward(A3, Y, caches)
+    return {k: v for k, v in grads.items() if k != "dA0"}
+'''
+    # the delegation is correct, so only the name check stops it
+    fails("test_backward_propagation_fixed", {"backward_propagation_fixed": src}, "model_backward")
+
+
+@pytest.mark.parametrize("db3, tanh1", [
+    ("dZ3.mean(axis=1, keepdims=True)", "1 - np.power(A1, 2)"),
+    ("np.sum(dZ3, axis=1).reshape(-1, 1) * (1.0 / m)", "(1 - A1) * (1 + A1)"),
+], ids=["mean-power", "reshape-factored"])
+def test_backward_fixed_accepts_other_styles(db3, tanh1):
+    passes("test_backward_propagation_fixed",
+           {"backward_propagation_fixed": FIXED.format(db3=db3, tanh1=tanh1)})
+
+
+# ---------------------------------------------------------------- explorer module
+@pytest.fixture(scope="module")
+def ns():
+    return namespace(NB)
+
+
+def problem(ns):
+    return ns["parameters_check"], ns["X_check"], ns["Y_check"]
+
+
+def test_verdict_reads_the_thresholds():
+    assert verdict(3e-9).startswith("fine")
+    assert verdict(2e-5).startswith("look closer")
+    assert "bug" in verdict(0.2)
+    assert "not a finite" in verdict(float("nan"))
+
+
+def test_check_each_parameter_locates_the_planted_bugs(ns):
+    P, X, Y = problem(ns)
+    forward = ns[FORWARD_NAME]
+    _, cache = forward(X, Y, P)
+    P0 = copy.deepcopy(P)
+    buggy = check_each_parameter(ns["gradient_check_n"], P, ns["backward_propagation_n"](X, Y, cache),
+                                 X, Y)
+    assert list(buggy) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert {k for k, d in buggy.items() if d > 1e-3} == {"W1", "b1", "b3"}
+    assert all(buggy[k] < 1e-7 for k in ("W2", "b2", "W3"))
+    fixed = check_each_parameter(ns["gradient_check_n"], P, ns["backward_propagation_fixed"](X, Y, cache),
+                                 X, Y)
+    assert max(fixed.values()) < 1e-7
+    assert ns[FORWARD_NAME] is forward, "the notebook's forward pass was not put back"
+    assert all(np.array_equal(P[k], P0[k]) for k in P0)
+
+
+def test_using_forward_restores_after_an_error(ns):
+    forward = ns[FORWARD_NAME]
+    P, X, Y = problem(ns)
+    zeros = {f"d{k}": np.zeros_like(v) for k, v in P.items()}
+    with pytest.raises(ZeroDivisionError), using_forward(ns["gradient_check_n"], lambda *a: 1 / 0):
+        ns["gradient_check_n"](P, zeros, X, Y)
+    assert ns[FORWARD_NAME] is forward
+
+
+def test_plot_breakdown_draws_one_bar_per_array_and_pass(ns):
+    import matplotlib.pyplot as plt
+
+    d = {k: 10.0 ** -i for i, k in enumerate(["W1", "b1", "W2", "b2", "W3", "b3"])}
+    ax = plot_breakdown({"buggy": d, "fixed": {k: 1e-9 for k in d}})
+    assert sum(len(bars) for bars in ax.containers) == 12 and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == [f"d{k}" for k in d]
+    plt.close(ax.figure)
+
+
+def test_explore_epsilon_draws_slopes_and_moves_with_the_slider(ns):
+    P, X, Y = problem(ns)
+    ex = explore_epsilon(ns["gradient_check_n"], ns["backward_propagation_fixed"], P, X, Y,
+                         show=False)
+    (result,) = ex.cache.values()
+    eps, c, o = result["epsilon"], result["centred"], result["one_sided"]
+    assert eps[0] == pytest.approx(1e-12) and eps[-1] == pytest.approx(1e-1)
+    # truncation slopes 2 (centred) and 1 (one-sided) at large ε, round-off slope -1 at small ε
+    big = (eps >= 1e-4) & (eps <= 1e-2)
+    assert np.polyfit(np.log10(eps[big]), np.log10(c[big]), 1)[0] == pytest.approx(2, abs=0.2)
+    assert np.polyfit(np.log10(eps[big]), np.log10(o[big]), 1)[0] == pytest.approx(1, abs=0.2)
+    small = eps <= 1e-9
+    assert np.polyfit(np.log10(eps[small]), np.log10(c[small]), 1)[0] == pytest.approx(-1, abs=0.3)
+    assert c.min() < o.min() and eps[c.argmin()] > eps[o.argmin()]
+    first = ex.image.value
+    assert first[:4] == b"\x89PNG" and ex.message.value == ""
+    ex.view_controls["epsilon"].value = 1e-3
+    assert ex.image.value != first and len(ex.cache) == 1 and ex.draws == 2
+
+
+def test_explore_epsilon_is_friendly_before_the_exercises_are_done():
+    stub = "def {0}(*args, **kwargs):\n    raise NotImplementedError()\n"
+    ns = namespace(NB, {"backward_propagation_fixed": stub.format("backward_propagation_fixed"),
+                        "gradient_check_n": stub.format("gradient_check_n")})
+    ex = explore_epsilon(ns["gradient_check_n"], ns["backward_propagation_fixed"],
+                         ns["parameters_check"], ns["X_check"], ns["Y_check"], show=False)
+    assert "Not yet" in ex.message.value and "backward_propagation_fixed" in ex.message.value
+    assert "Traceback" not in ex.message.value
+
+
+def test_explore_epsilon_names_gradient_check_n_when_only_it_is_missing(ns):
+    def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+        raise NotImplementedError()
+
+    gradient_check_n.__globals__[FORWARD_NAME] = ns[FORWARD_NAME]  # this test module's globals
+    try:
+        P, X, Y = problem(ns)
+        ex = explore_epsilon(gradient_check_n, ns["backward_propagation_fixed"], P, X, Y, show=False)
+        assert "gradient_check_n" in ex.message.value and "Not yet" in ex.message.value
+    finally:
+        del gradient_check_n.__globals__[FORWARD_NAME]
+
+
+def test_a_check_returning_nan_is_drawn_with_a_note_not_a_crash():
+    from matplotlib.figure import Figure
+
+    eps = np.logspace(-12, -1, 45)
+    result = {"epsilon": eps, "centred": np.full(45, np.nan), "one_sided": eps.copy()}
+    fig = Figure()
+    draw_epsilon(fig, result, {"epsilon": 1e-7})
+    title = fig.axes[0].get_title()
+    assert "not a finite positive number: centred" in title and "one-sided" in title

@@ -1,0 +1,326 @@
+"""Notebook 07 (hyperparameter search, normalizing inputs): every autograder test accepts the
+solution and other correct styles and rejects the classic mistakes with a message that names
+them; the explorers run the learner's functions, redraw, and show divergence and unfinished
+exercises properly."""
+
+import textwrap
+
+import matplotlib
+import numpy as np
+import pytest
+from nbtools import cells, namespace, notebook_path, run_test
+
+matplotlib.use("Agg")
+pytestmark = pytest.mark.xdist_group("nb07")
+
+NB = notebook_path("07")
+TESTS = [gid for _, gid, _ in cells(NB, "test")]
+
+
+def solution_with(gid: str, body: str) -> str:
+    """The notebook's solution cell ``gid`` with the body between the solution markers
+    replaced by ``body`` (so the signature, docstring and return stay the notebook's)."""
+    src = dict((g, s) for _, g, s in cells(NB, "solution"))[gid]
+    head, rest = src.split("### BEGIN SOLUTION", 1)
+    tail = rest.split("### END SOLUTION", 1)[1]
+    indent = head.splitlines()[-1]
+    body = textwrap.indent(textwrap.dedent(body).strip("\n"), indent)
+    return f"{head}### BEGIN SOLUTION\n{body}\n{indent}### END SOLUTION{tail}"
+
+
+def test_the_notebook_has_the_five_graded_tests():
+    assert TESTS == ["test_sample_log_uniform", "test_sample_beta", "test_random_search",
+                     "test_zoom", "test_normalize_inputs"]
+
+
+@pytest.mark.parametrize("test_id", TESTS)
+def test_solution_passes(test_id):
+    ok, msg = run_test(NB, test_id)
+    assert ok, msg
+
+
+RS_LOOP = """
+trials = []
+for _ in range(n_trials):
+    hyper = {}
+    for name, (kind, low, high) in space.items():
+        if kind == "log":
+            hyper[name] = float(sample_log_uniform(low, high, 1, rng)[0])
+        elif kind == "beta":
+            hyper[name] = float(sample_beta(low, high, 1, rng)[0])
+        else:
+            hyper[name] = int(rng.integers(low, high + 1))
+    trials.append({"hyper": hyper, "score": float(train_fn(**hyper))})
+{sort}
+"""
+
+MUTANTS = {
+    # sample_log_uniform
+    "log uniform on a linear scale": ("test_sample_log_uniform", "sample_log_uniform",
+                                      "values = rng.uniform(low, high, size=n)",
+                                      "uniform on a linear scale"),
+    "log10 bounds, e power": ("test_sample_log_uniform", "sample_log_uniform",
+                              "values = np.exp(rng.uniform(np.log10(low), np.log10(high), n))",
+                              "same base"),
+    "a fixed logspace grid": ("test_sample_log_uniform", "sample_log_uniform",
+                              "values = np.logspace(np.log10(low), np.log10(high), n)",
+                              "np.logspace"),
+    "global np.random": ("test_sample_log_uniform", "sample_log_uniform",
+                         "values = 10 ** np.random.uniform(np.log10(low), np.log10(high), n)",
+                         "not from np.random"),
+    # sample_beta
+    "beta uniform": ("test_sample_beta", "sample_beta", "values = rng.uniform(low, high, size=n)",
+                     "Sample 1 - β log-uniformly"),
+    "beta itself log-uniform": ("test_sample_beta", "sample_beta",
+                                "values = sample_log_uniform(low, high, n, rng)",
+                                "Sample 1 - β log-uniformly"),
+    "returns 1 - beta": ("test_sample_beta", "sample_beta",
+                         "values = sample_log_uniform(1 - high, 1 - low, n, rng)",
+                         "return 1 - β instead of β"),
+    # random_search
+    "not sorted": ("test_random_search", "random_search", RS_LOOP.replace("{sort}", ""),
+                   "sorted by score"),
+    "sorted worst first": ("test_random_search", "random_search",
+                           RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: t['score'])"),
+                           "worst first"),
+    "log hyperparameter uniform": (
+        "test_random_search", "random_search",
+        RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])").replace(
+            "float(sample_log_uniform(low, high, 1, rng)[0])", "float(rng.uniform(low, high))"),
+        "use sample_log_uniform"),
+    "beta hyperparameter uniform": (
+        "test_random_search", "random_search",
+        RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])").replace(
+            "float(sample_beta(low, high, 1, rng)[0])", "float(rng.uniform(low, high))"),
+        "use sample_beta"),
+    "int leaves out high": (
+        "test_random_search", "random_search",
+        RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])").replace(
+            "high + 1", "high"),
+        "use high + 1"),
+    "train_fn(hyper)": (
+        "test_random_search", "random_search",
+        RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])").replace(
+            "train_fn(**hyper)", "train_fn(hyper)"),
+        "train_fn(**hyper)"),
+    "hyperparameters left as arrays": (
+        "test_random_search", "random_search",
+        RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])").replace(
+            "float(sample_log_uniform(low, high, 1, rng)[0])",
+            "sample_log_uniform(low, high, 1, rng)"),
+        "single number"),
+    "a grid of 5 values reused": ("test_random_search", "random_search", """
+        columns = {}
+        for name, (kind, low, high) in space.items():
+            if kind == "log":
+                columns[name] = sample_log_uniform(low, high, 5, rng)
+            elif kind == "beta":
+                columns[name] = sample_beta(low, high, 5, rng)
+            else:
+                columns[name] = rng.integers(low, high + 1, 5)
+        trials = []
+        for i in range(n_trials):
+            hyper = {k: v[i % 5].item() for k, v in columns.items()}
+            trials.append({"hyper": hyper, "score": train_fn(**hyper)})
+        trials.sort(key=lambda t: -t["score"])
+        """, "distinct learning rates"),
+    # zoom
+    "zoom on the best trial only": ("test_zoom", "zoom", """
+        new_space = {name: (kind, best_trials[0]["hyper"][name], best_trials[0]["hyper"][name])
+                     for name, (kind, low, high) in space.items()}
+        """, "use every trial"),
+    "zoom mutates space": ("test_zoom", "zoom", """
+        for name, (kind, low, high) in list(space.items()):
+            values = [t["hyper"][name] for t in best_trials]
+            space[name] = (kind, min(values), max(values))
+        new_space = space
+        """, "leave the space it was given unchanged"),
+    "zoom drops the kind": ("test_zoom", "zoom", """
+        new_space = {name: (min(t["hyper"][name] for t in best_trials),
+                            max(t["hyper"][name] for t in best_trials)) for name in space}
+        """, "same kind"),
+    # normalize_inputs
+    "dev normalized with its own statistics": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, keepdims=True)
+        sigma = np.where(sigma == 0, 1.0, sigma)
+        normalized = tuple((X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+                           for X in (X_train, *others))
+        """, "its own statistics"),
+    "zero std not handled": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, keepdims=True)
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "divide by 1 where sigma is 0"),
+    "zero std patched with epsilon": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, keepdims=True) + 1e-8
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "tiny epsilon"),
+    "std with 1/(m-1)": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, ddof=1, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "1/(m-1)"),
+    "variance instead of std": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.var(axis=1, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "square root"),
+    "statistics over the wrong axis": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=0, keepdims=True)
+        sigma = X_train.std(axis=0, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        normalized = tuple((X - mu.mean()) / sigma.mean() for X in (X_train, *others))
+        """, "(axis=1)"),
+    "normalized in place": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        for X in (X_train, *others):
+            X -= mu
+            X /= sigma
+        normalized = (X_train, *others)
+        """, "in place"),
+}
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_mutant_fails_with_a_pointed_message(name):
+    test_id, gid, body, keyword = MUTANTS[name]
+    ok, msg = run_test(NB, test_id, replace={gid: solution_with(gid, body)})
+    assert not ok, f"mutant {name!r} passed {test_id}"
+    assert keyword in msg, f"mutant {name!r}: message does not say {keyword!r}: {msg}"
+
+
+ALTERNATIVES = {
+    "log uniform, natural logs": ("test_sample_log_uniform", "sample_log_uniform",
+                                  "values = np.exp(rng.uniform(np.log(low), np.log(high), n))"),
+    "log uniform, a loop of ratios": ("test_sample_log_uniform", "sample_log_uniform",
+                                      "values = np.array([low * (high / low) ** rng.random() "
+                                      "for _ in range(n)])"),
+    "beta written out": ("test_sample_beta", "sample_beta", """
+        r = rng.uniform(np.log10(1 - high), np.log10(1 - low), n)
+        values = 1 - 10 ** r
+        """),
+    "beta, a loop": ("test_sample_beta", "sample_beta", """
+        values = np.empty(n)
+        for i in range(n):
+            one_minus = np.exp(rng.uniform(np.log(1 - high), np.log(1 - low)))
+            values[i] = 1 - one_minus
+        """),
+    "random search, columns first": ("test_random_search", "random_search", """
+        columns = {}
+        for name, (kind, low, high) in space.items():
+            if kind == "log":
+                columns[name] = sample_log_uniform(low, high, n_trials, rng)
+            elif kind == "beta":
+                columns[name] = sample_beta(low, high, n_trials, rng)
+            else:
+                columns[name] = rng.integers(low, high, n_trials, endpoint=True)
+        trials = []
+        for i in range(n_trials):
+            hyper = {k: v[i] for k, v in columns.items()}
+            trials.append({"hyper": hyper, "score": train_fn(**hyper)})
+        trials = sorted(trials, key=lambda t: -t["score"])
+        """),
+    "zoom with numpy": ("test_zoom", "zoom", """
+        new_space = {}
+        for name in space:
+            values = np.array([trial["hyper"][name] for trial in best_trials])
+            new_space[name] = (space[name][0], values.min(), values.max())
+        """),
+    "normalize, a loop over features": ("test_normalize_inputs", "normalize_inputs", """
+        n_x, m = X_train.shape
+        mu = np.zeros((n_x, 1))
+        sigma = np.ones((n_x, 1))
+        for j in range(n_x):
+            mu[j, 0] = np.sum(X_train[j]) / m
+            var = np.sum((X_train[j] - mu[j, 0]) ** 2) / m
+            if var > 1e-24:
+                sigma[j, 0] = np.sqrt(var)
+        normalized = [(X - mu) / sigma for X in [X_train, *others]]
+        """),
+}
+
+
+@pytest.mark.parametrize("name", ALTERNATIVES)
+def test_other_correct_styles_pass(name):
+    test_id, gid, body = ALTERNATIVES[name]
+    ok, msg = run_test(NB, test_id, replace={gid: solution_with(gid, body)})
+    assert ok, f"correct style {name!r} failed {test_id}: {msg}"
+
+
+# ---------------------------------------------------------------- the explorers
+
+@pytest.fixture(scope="module")
+def ns():
+    return namespace(NB)
+
+
+def test_normalization_explorer_redraws_and_shows_divergence(ns):
+    from helpers.explorers.hyperparameters import explore_normalization, regression_data
+
+    X, y = regression_data()
+    ex = explore_normalization(ns["normalize_inputs"], X, y, show=False)
+    assert ex.message.value == "" and ex.image.value[:4] == b"\x89PNG"
+    raw, norm = (a.get_title() for a in ex.figure.axes[:2])
+    assert "converged" in raw and "converged" in norm and "diverged" not in raw + norm
+    first = ex.image.value
+    ex.controls["learning_rate"].value = 1.0  # raw inputs diverge, normalized converge at once
+    assert ex.image.value != first
+    raw, norm = (a.get_title() for a in ex.figure.axes[:2])
+    assert "diverged at step" in raw and "converged in" in norm
+    ex.controls["learning_rate"].value = 10 ** 0.5  # both diverge: shown, not crashed
+    raw, norm = (a.get_title() for a in ex.figure.axes[:2])
+    assert "diverged" in raw and "diverged" in norm and ex.message.value == ""
+
+
+def test_normalization_explorer_names_the_unfinished_exercise():
+    from helpers.explorers.hyperparameters import explore_normalization, regression_data
+
+    def normalize_inputs(X_train, *others):
+        raise NotImplementedError()
+
+    ex = explore_normalization(normalize_inputs, *regression_data(), show=False)
+    assert "Not yet" in ex.message.value and "normalize_inputs" in ex.message.value
+    assert "Traceback" not in ex.message.value
+
+
+def test_trials_explorer_runs_the_learners_search(ns):
+    from helpers.explorers.hyperparameters import explore_search_trials
+
+    ex = explore_search_trials(ns["random_search"], show=False)
+    assert ex.message.value == ""
+    first = ex.image.value
+    ex.controls["n_trials"].value = 64
+    assert ex.image.value != first
+    result = ex.cache[(("n_trials", 64),)]
+    assert len(result["random"]) == 64 and len(result["grid"]) == 64
+    assert "64 trials" in ex.figure.axes[1].get_title()
+
+
+def test_trials_explorer_names_the_unfinished_exercise(ns):
+    from helpers.explorers.hyperparameters import explore_search_trials
+
+    def sample_log_uniform(low, high, n, rng):
+        raise NotImplementedError()
+
+    def random_search(train_fn, space, n_trials, rng):
+        return [sample_log_uniform(1, 2, 1, rng)]
+
+    ex = explore_search_trials(random_search, show=False)
+    assert "Not yet" in ex.message.value and "sample_log_uniform" in ex.message.value
+
+
+def test_descent_reports_converged_running_and_diverged():
+    from helpers.explorers.hyperparameters import bowl, descent, regression_data
+
+    p = bowl(*regression_data())
+    assert np.all(np.linalg.eigvalsh(p["H"]) > 0)
+    assert descent(p, 0.1)["status"] == "converged"
+    assert descent(p, 1e-3, max_steps=50)["status"] == "running"
+    d = descent(p, 1.0)
+    assert d["status"] == "diverged" and "diverged at step" in d["message"]

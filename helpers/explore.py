@@ -4,7 +4,10 @@ An explorer has two functions:
 
 * ``compute(**values)`` does the slow part (train a net, run an optimizer) for one setting of
   the *compute* controls. Its result is cached, so each setting is computed once.
-* ``draw(fig, result, values)`` paints that result into a matplotlib Figure (fast).
+* ``draw(fig, result, values)`` paints that result into a matplotlib Figure (fast). For the
+  fastest sliders, ``draw`` may return an ``update(result, values)`` function: later moves then
+  call it to change the existing artists' data (``set_data``, ``set_text``…) instead of
+  clearing the figure and building its axes again, and the layout is computed only once.
 
 The figure is rendered to PNG and shown in an ``ipywidgets.Image``, so a slider move costs one
 cache lookup and one draw. With ``precompute=True`` every setting of the compute controls is
@@ -102,6 +105,7 @@ def explorer(
     precompute: bool | list[dict] = True,
     figsize: tuple[float, float] = (9, 3.6),
     dpi: int = 80,
+    layout: str | None = "constrained",
     show: bool = True,
 ) -> Explorer:
     """Build and show a slider explorer.
@@ -111,7 +115,9 @@ def explorer(
     precompute     True: compute every setting of ``controls`` now, with a progress bar;
                    a list of value dicts: just those; False: compute on first use.
     ``draw(fig, result, values)`` gets the figure (cleared for it), the cached result and all
-    current values (compute and view controls together).
+    current values (compute and view controls together). If it returns a function
+    ``update(result, values)``, later redraws call that instead (persistent axes: much faster).
+    layout         the figure's layout engine ("constrained", or None for fixed positions)
     """
     import ipywidgets as w
     import matplotlib as mpl
@@ -120,7 +126,7 @@ def explorer(
     controls = dict(controls)
     view_controls = dict(view_controls or {})
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        fig = Figure(figsize=figsize, dpi=dpi, layout=layout)
     image = w.Image(format="png", layout=w.Layout(width=f"{int(figsize[0] * dpi)}px"))
     message = w.HTML()
     progress = w.IntProgress(min=0, max=1, description="computing", bar_style="info")
@@ -136,14 +142,24 @@ def explorer(
             ex.cache[key] = compute(**values)
         return ex.cache[key]
 
+    fast_update = []  # the update(result, values) function that draw() may return
+
     def redraw(*_):
         cvals, vvals = ex.values()
         try:
             result = result_for(cvals)
-            fig.clear()
             with mpl.rc_context(STYLE):
-                draw(fig, result, {**cvals, **vvals})
+                if fast_update:
+                    fast_update[0](result, {**cvals, **vvals})
+                else:
+                    fig.clear()
+                    fig.set_layout_engine(layout)
+                    update = draw(fig, result, {**cvals, **vvals})
+                    if callable(update):
+                        fast_update.append(update)
             image.value = fig_to_png(fig)
+            if fast_update and layout is not None:
+                fig.set_layout_engine("none")  # keep the positions computed once
         except NotImplementedError as exc:
             message.value = not_done_html(exercise_not_done(exc))
             image.layout.display = "none"

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from helpers.network import (
     _binary_cross_entropy,
@@ -47,6 +48,8 @@ from helpers.validate import check_parameters, check_xy
 # A run whose cost climbs above this many times its first value is stopped as diverged (the
 # clipped cross-entropy never reaches inf, so "NaN or inf" alone would miss a blow-up).
 DIVERGENCE_FACTOR = 10.0
+# Below this many (examples x widest layer), training uses a single BLAS thread.
+SMALL_WORK = 200_000
 
 
 class ExerciseNotDone(NotImplementedError):
@@ -224,8 +227,13 @@ def train(
     if (forward is None) != (backward is None) and backward is None:
         raise ValueError("a custom forward needs its matching backward= as well")
 
+    # The course's small nets run fastest on one BLAS thread (threads cost more than they save
+    # on small matrices, and far more on a busy machine); large nets use them all.
+    work = X.shape[1] * max(layers_dims)
+    threads = 1 if work < SMALL_WORK else None
     try:
-        return _train(**locals())
+        with threadpool_limits(limits=threads, user_api="blas"):
+            return _train(**{k: v for k, v in locals().items() if k not in ("work", "threads")})
     except NotImplementedError as exc:
         raise exercise_not_done(exc) from None
 

@@ -66,3 +66,27 @@ def test_diverged_run_is_labelled_not_plotted_as_nan():
     ax = plot_costs({"α = 10": h, "α = 0.1": [0.7, 0.6, 0.5]})
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["α = 10 (diverged)", "α = 0.1"]
+
+
+def test_draw_may_return_a_fast_update_that_keeps_the_axes():
+    lam = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.5, description="β")
+    built = []
+
+    def draw(fig, result, values):
+        ax = fig.add_subplot()
+        (line,) = ax.plot(result, label="curve")
+        ax.set(title="x", ylim=(0, 3))
+        built.append(ax)
+
+        def update(result, values):
+            line.set_ydata(result)
+
+        return update
+
+    ex = explorer(lambda lam: np.arange(5) * lam, draw, {"lam": lam}, show=False)
+    before = ex.image.value
+    ex.controls["lam"].value = 1.0
+    ex.controls["lam"].value = 0.5
+    assert len(built) == 1 and ex.draws == 3 and ex.figure.axes == built
+    assert ex.image.value != before
+    np.testing.assert_array_equal(built[0].lines[0].get_ydata(), np.arange(5) * 0.5)

@@ -1,0 +1,304 @@
+"""Notebook 01 (initialization): its autograder cells accept correct solutions in several styles
+and reject the classic mistakes with a message that names them; its explorer works."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+
+from tests.nbtools import cells, namespace, notebook_path, run_test
+
+pytestmark = pytest.mark.xdist_group("nb01")
+
+NB = notebook_path("01")
+EXERCISES = ["initialize_parameters_zeros", "initialize_parameters_random",
+             "initialize_parameters_he", "initialize_parameters_xavier"]
+
+
+def fn(name: str, body: str, args: str = "layers_dims, rng") -> str:
+    """A replacement solution cell: ``def name(args):`` with ``body``."""
+    return f"def {name}({args}):\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+
+
+def zeros(body: str) -> str:
+    return fn("initialize_parameters_zeros", body, "layers_dims")
+
+
+def random(body: str) -> str:
+    return fn("initialize_parameters_random", body, "layers_dims, rng, scale=10.0")
+
+
+def he(body: str) -> str:
+    return fn("initialize_parameters_he", body)
+
+
+def xavier(body: str) -> str:
+    return fn("initialize_parameters_xavier", body)
+
+
+def gaussian_loop(name: str, std: str, bias: str = "np.zeros((n, 1))",
+                  draw: str = "rng.standard_normal((n, n_prev))",
+                  args: str = "layers_dims, rng") -> str:
+    """A loop-style initializer whose W^[l] = draw * std (n, n_prev in scope) and b^[l] = bias."""
+    return fn(name, f"""
+        parameters = {{}}
+        for l in range(1, len(layers_dims)):
+            n, n_prev = layers_dims[l], layers_dims[l - 1]
+            parameters["W" + str(l)] = {draw} * {std}
+            parameters["b" + str(l)] = {bias}
+        return parameters
+    """, args)
+
+
+# ---------------------------------------------------------------- the notebook's shape
+def test_notebook_structure_and_clean():
+    raw = json.loads(NB.read_text())
+    assert raw["nbformat"] == 4
+    assert raw["metadata"]["kernelspec"]["name"] == "python3"
+    assert "widgets" not in raw["metadata"]
+    ids = []
+    for cell in raw["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+            src = "".join(cell["source"])
+            assert "np.random.seed" not in src or meta.get("grade"), "seeds go through rng"
+        if meta:
+            assert meta["schema_version"] == 3
+            ids.append(meta["grade_id"])
+            if meta.get("solution"):
+                src = "".join(cell["source"])
+                assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
+                assert f"def {meta['grade_id']}(" in src
+                assert '"""' in src.split("### BEGIN SOLUTION")[0], "docstring stays visible"
+            if meta.get("grade"):
+                assert meta["locked"] and meta["points"] > 0
+                assert "### BEGIN HIDDEN TESTS" in "".join(cell["source"])
+    assert len(ids) == len(set(ids)), "grade_ids are unique"
+    for name in EXERCISES:
+        assert name in ids and f"test_{name}" in ids
+
+
+# ---------------------------------------------------------------- the reference passes
+@pytest.mark.parametrize("name", EXERCISES)
+def test_reference_solution_passes(name):
+    ok, msg = run_test(NB, f"test_{name}")
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- other correct styles pass
+ALTERNATIVES = {
+    "initialize_parameters_zeros": [
+        zeros("""
+            return {f"{k}{l}": np.zeros((layers_dims[l], layers_dims[l - 1]) if k == "W" else (layers_dims[l], 1))
+                    for l in range(1, len(layers_dims)) for k in "Wb"}
+        """),
+        zeros("""
+            params = dict()
+            for l, (n_prev, n) in enumerate(zip(layers_dims[:-1], layers_dims[1:]), start=1):
+                params[f"W{l}"] = np.zeros(shape=(n, n_prev), dtype=np.float64)
+                params[f"b{l}"] = np.zeros_like(params[f"W{l}"][:, :1])
+            return params
+        """),
+    ],
+    "initialize_parameters_random": [
+        gaussian_loop("initialize_parameters_random", "1.0", draw="rng.normal(0.0, scale, size=(n, n_prev))",
+                      args="layers_dims, rng, scale=10.0"),
+        gaussian_loop("initialize_parameters_random", "scale", draw="rng.standard_normal((n_prev, n)).T",
+                      args="layers_dims, rng, scale=10.0"),
+    ],
+    "initialize_parameters_he": [
+        gaussian_loop("initialize_parameters_he", "np.sqrt(2) / np.sqrt(n_prev)"),
+        gaussian_loop("initialize_parameters_he", "1.0", draw="rng.normal(scale=(2 / n_prev) ** 0.5, size=(n, n_prev))"),
+        # He's uniform variant: the same standard deviation, sqrt(6/n)/sqrt(3) = sqrt(2/n)
+        gaussian_loop("initialize_parameters_he", "1.0",
+                      draw="rng.uniform(-np.sqrt(6 / n_prev), np.sqrt(6 / n_prev), (n, n_prev))"),
+    ],
+    "initialize_parameters_xavier": [
+        gaussian_loop("initialize_parameters_xavier", "1.0", draw="rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)"),
+        gaussian_loop("initialize_parameters_xavier", "1.0", draw="rng.normal(0, 1 / n_prev ** 0.5, (n, n_prev))"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name,src", [(n, s) for n, alts in ALTERNATIVES.items() for s in alts])
+def test_other_correct_styles_pass(name, src):
+    ok, msg = run_test(NB, f"test_{name}", replace={name: src})
+    assert ok, f"{name} alternative rejected: {msg}\n{src}"
+
+
+# ---------------------------------------------------------------- classic mistakes fail
+LOOP = "rng.standard_normal((n, n_prev))"
+MUTANTS = [
+    # zeros
+    ("initialize_parameters_zeros", "swapped", zeros("""
+        return {k: v for l in range(1, len(layers_dims)) for k, v in
+                ((f"W{l}", np.zeros((layers_dims[l - 1], layers_dims[l]))), (f"b{l}", np.zeros((layers_dims[l], 1))))}
+    """)),
+    ("initialize_parameters_zeros", "np.zeros(n)", zeros("""
+        return {k: v for l in range(1, len(layers_dims)) for k, v in
+                ((f"W{l}", np.zeros((layers_dims[l], layers_dims[l - 1]))), (f"b{l}", np.zeros(layers_dims[l])))}
+    """)),
+    ("initialize_parameters_zeros", "range of your loop", zeros("""
+        p = {}
+        for l in range(1, len(layers_dims) - 1):
+            p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1])); p[f"b{l}"] = np.zeros((layers_dims[l], 1))
+        return p
+    """)),
+    ("initialize_parameters_zeros", "all zeros", zeros("""
+        p = {}
+        for l in range(1, len(layers_dims)):
+            p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1])); p[f"b{l}"] = np.ones((layers_dims[l], 1))
+        return p
+    """)),
+    ("initialize_parameters_zeros", "floats", zeros("""
+        p = {}
+        for l in range(1, len(layers_dims)):
+            p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1]), dtype=int); p[f"b{l}"] = np.zeros((layers_dims[l], 1), dtype=int)
+        return p
+    """)),
+    ("initialize_parameters_zeros", "return", zeros("""
+        p = {}
+        for l in range(1, len(layers_dims)):
+            p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1])); p[f"b{l}"] = np.zeros((layers_dims[l], 1))
+    """)),
+    # random
+    ("initialize_parameters_random", "global np.random",
+     gaussian_loop("initialize_parameters_random", "scale", draw="np.random.randn(n, n_prev)",
+                   args="layers_dims, rng, scale=10.0")),
+    ("initialize_parameters_random", "generator of your own",
+     gaussian_loop("initialize_parameters_random", "scale", draw="np.random.default_rng(0).standard_normal((n, n_prev))",
+                   args="layers_dims, rng, scale=10.0")),
+    ("initialize_parameters_random", "b1 is not zero",
+     gaussian_loop("initialize_parameters_random", "scale", bias="rng.standard_normal((n, 1)) * scale",
+                   args="layers_dims, rng, scale=10.0")),
+    ("initialize_parameters_random", "[0, 1)",
+     gaussian_loop("initialize_parameters_random", "scale", draw="rng.random((n, n_prev))",
+                   args="layers_dims, rng, scale=10.0")),
+    ("initialize_parameters_random", "`scale`",
+     gaussian_loop("initialize_parameters_random", "10.0", args="layers_dims, rng, scale=10.0")),
+    ("initialize_parameters_random", "not a uniform",
+     gaussian_loop("initialize_parameters_random", "scale * np.sqrt(3)", draw="rng.uniform(-1, 1, (n, n_prev))",
+                   args="layers_dims, rng, scale=10.0")),
+    ("initialize_parameters_random", "swapped",
+     gaussian_loop("initialize_parameters_random", "scale", draw="rng.standard_normal((n_prev, n))",
+                   args="layers_dims, rng, scale=10.0")),
+    # He
+    ("initialize_parameters_he", "Xavier's scale", gaussian_loop("initialize_parameters_he", "np.sqrt(1 / n_prev)")),
+    ("initialize_parameters_he", "layer's own size n^[l]", gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n)")),
+    ("initialize_parameters_he", "b1 is not zero",
+     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev)", bias="0.01 * np.ones((n, 1))")),
+    ("initialize_parameters_he", "the variance", gaussian_loop("initialize_parameters_he", "(2 / n_prev)")),
+    ("initialize_parameters_he", "forgot to multiply", gaussian_loop("initialize_parameters_he", "1")),
+    ("initialize_parameters_he", "global np.random",
+     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev)", draw="np.random.randn(n, n_prev)")),
+    ("initialize_parameters_he", "centred on 0",
+     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev)", draw="rng.random((n, n_prev))")),
+    # Xavier
+    ("initialize_parameters_xavier", "He's scale", gaussian_loop("initialize_parameters_xavier", "np.sqrt(2 / n_prev)")),
+    ("initialize_parameters_xavier", "layer's own size n^[l]", gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n)")),
+    ("initialize_parameters_xavier", "Glorot", gaussian_loop("initialize_parameters_xavier", "np.sqrt(2 / (n_prev + n))")),
+    ("initialize_parameters_xavier", "b1 is not zero",
+     gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n_prev)", bias="rng.standard_normal((n, 1))")),
+    ("initialize_parameters_xavier", "generator of your own",
+     gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n_prev)",
+                   draw="np.random.default_rng(42).standard_normal((n, n_prev))")),
+]
+
+
+@pytest.mark.parametrize("name,keyword,src", MUTANTS, ids=[f"{m[0][22:]}-{m[1]}" for m in MUTANTS])
+def test_classic_mistake_fails_with_a_message_naming_it(name, keyword, src):
+    ok, msg = run_test(NB, f"test_{name}", replace={name: src})
+    assert not ok, f"the mistake '{keyword}' passed test_{name}:\n{src}"
+    assert keyword in msg, f"test_{name} failed, but its message does not say '{keyword}': {msg}"
+
+
+def test_not_done_exercise_fails_its_test():
+    for name in EXERCISES:
+        src = [s for kind, gid, s in cells(NB, "solution") if gid == name][0]
+        head = src.split("### BEGIN SOLUTION")[0]
+        ok, msg = run_test(NB, f"test_{name}", replace={name: head.rstrip(" ") + "    raise NotImplementedError()\n"})
+        assert not ok and "NotImplementedError" in msg
+
+
+# ---------------------------------------------------------------- the explorer
+@pytest.fixture(scope="module")
+def nb_ns():
+    return namespace(NB)
+
+
+def small_explorer(init, ns, **kw):
+    from helpers.explorers.initialization import HE_SCALE, explore_weight_scale
+
+    kw.setdefault("options", [("0.01", 0.01), ("He", HE_SCALE), ("10", 10.0)])
+    kw.setdefault("num_iterations", 60)
+    return explore_weight_scale(init, ns["X_train"], ns["Y_train"], ns["X_test"], ns["Y_test"],
+                                show=False, **kw)
+
+
+def test_explorer_moving_controls_redraws(nb_ns):
+    ex = small_explorer(nb_ns["initialize_parameters_random"], nb_ns)
+    assert ex.message.value == "" and ex.image.value
+    assert len(ex.cache) == 6, "every (scale, activation) setting is precomputed"
+    first = ex.image.value
+    ex.controls["scale"].value = 10.0
+    after_scale = ex.image.value
+    assert after_scale != first
+    ex.controls["activation"].value = "tanh"
+    assert ex.image.value != after_scale
+    assert ex.draws == 3
+
+
+def test_explorer_not_done_shows_friendly_message(nb_ns):
+    def initialize_parameters_random(layers_dims, rng, scale=10.0):
+        raise NotImplementedError()
+
+    ex = small_explorer(initialize_parameters_random, nb_ns)
+    assert "Not yet" in ex.message.value
+    assert "initialize_parameters_random" in ex.message.value
+    assert ex.image.layout.display == "none"
+
+
+def test_explorer_diverged_run_is_drawn_as_diverged(nb_ns):
+    ex = small_explorer(nb_ns["initialize_parameters_random"], nb_ns, learning_rate=500.0,
+                        options=[("1", 1.0)])
+    result = next(iter(ex.cache.values()))
+    assert result["circles"]["history"].diverged
+    assert ex.image.value and ex.message.value == ""
+    titles = " ".join(ax.get_title() for ax in ex.figure.axes)
+    legends = " ".join(t.get_text() for ax in ex.figure.axes if ax.get_legend()
+                       for t in ax.get_legend().get_texts())
+    assert "diverged" in titles and "diverged" in legends
+
+
+def test_deep_net_signal_vanishes_explodes_or_holds(nb_ns):
+    from helpers.explorers.initialization import HE_SCALE, XAVIER_SCALE, deep_signals
+
+    init = nb_ns["initialize_parameters_random"]
+
+    def ratio(scale, act, what):
+        s = deep_signals(init, scale, act)[what]["std"]
+        return s[-1] / s[0] if what == "activations" else s[0] / s[-1]
+
+    for what in ("activations", "gradients"):
+        assert 0.2 < ratio(HE_SCALE, "relu", what) < 5, "He keeps a ReLU net's signal steady"
+        assert 0.1 < ratio(XAVIER_SCALE, "tanh", what) < 2
+        assert ratio(0.01, "relu", what) < 1e-8, "tiny weights make the signal vanish"
+        assert ratio(1.0, "relu", what) > 1e5, "large weights make it explode"
+    sat = deep_signals(init, 10.0, "tanh")
+    assert sat["activations"]["near_one"].min() > 0.9, "tanh saturates with large weights"
+    dead = deep_signals(init, 100.0, "tanh")
+    assert dead["gradients"]["zeros"][0] > 0.5, "fully saturated tanh units pass back exact zeros"
+
+
+def test_scale_options_cover_the_range_and_mark_he():
+    from helpers.explorers.initialization import HE_SCALE, scale_options
+
+    opts = scale_options()
+    values = [v for _, v in opts]
+    assert values == sorted(values) and np.isclose(values[0], 0.01) and np.isclose(values[-1], 100)
+    assert any("He" in label and np.isclose(v, HE_SCALE) for label, v in opts)
+    assert any("Xavier" in label for label, _ in opts)

@@ -1,0 +1,456 @@
+"""Explorers and figures for notebook 05 (optimization methods).
+
+Every function here runs the learner's own exercises, which the notebook passes in; nothing
+here implements a graded exercise. What this module holds is the machinery around them:
+
+explore_ewa            β of an exponentially weighted average of a noisy series, bias correction
+                       on/off (runs the learner's ``exponentially_weighted_average``)
+explore_loss_surface   trajectories of GD, momentum, RMSprop and Adam on a 2-D loss surface (an
+                       elongated valley, a saddle), each driven by the learner's update rule on a
+                       two-parameter dict {"W1": x, "b1": y}
+explore_batch_size     mini-batch size 1 ... full batch: cost-curve noise and time per epoch
+                       (trains with the learner's ``random_mini_batches`` and update rule)
+show_mini_batches      one epoch's mini-batches, coloured, over the data
+show_optimizers        cost curves and decision boundaries of several training runs
+show_saddle_points     a saddle and its plateau, and why minima are rare in high dimensions
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers.explore import Explorer, explorer
+from helpers.network import accuracy, predict
+from helpers.plots import COLORS, CYCLE, plot_decision_boundary
+from helpers.training import ExerciseNotDone, History, exercise_not_done, train
+
+METHOD_COLORS = {
+    "GD": COLORS["blue"],
+    "momentum": COLORS["orange"],
+    "RMSprop": COLORS["green"],
+    "Adam": COLORS["vermillion"],
+}
+
+
+def _fixed_layout(fig, **margins) -> None:
+    """Switch off constrained layout (it costs half of a redraw) and set fixed margins."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
+    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.9,
+                           "wspace": 0.22, **margins})
+
+
+# ---------------------------------------------------------------- exponentially weighted average
+def noisy_series(T: int = 150, seed: int = 7) -> np.ndarray:
+    """A smooth seasonal signal plus noise: (T,) values around 10, starting far from 0."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(1, T + 1)
+    return 10.0 + 5.0 * np.sin(2 * np.pi * t / T) + rng.normal(0.0, 2.0, size=T)
+
+
+def explore_ewa(exponentially_weighted_average: Callable, *, values: np.ndarray | None = None,
+                show: bool = True) -> Explorer:
+    """Slide β of the learner's exponentially weighted average over a noisy series and switch
+    the bias correction on and off."""
+    import ipywidgets as w
+
+    theta = noisy_series() if values is None else np.asarray(values, dtype=float)
+    t = np.arange(1, theta.size + 1)
+
+    def compute(beta: float, bias_correction: bool):
+        out = exponentially_weighted_average(theta.copy(), beta, bias_correction=bias_correction)
+        return np.asarray(out, dtype=float).reshape(-1)
+
+    def draw(fig, v, values):
+        beta, corr = values["beta"], values["bias_correction"]
+        _fixed_layout(fig, left=0.08)
+        ax = fig.add_subplot(1, 1, 1)
+        ax.plot(t, theta, ".", color="0.55", ms=4, label="θₜ (noisy values)")
+        ax.plot(t[: v.size], v, color=COLORS["blue"], lw=2.2,
+                label="vₜ, bias-corrected" if corr else "vₜ (no bias correction)")
+        ax.set_ylim(min(0.0, float(np.nanmin(v))) - 0.5, theta.max() + 1.0)
+        window = 1.0 / (1.0 - beta)
+        ax.set(xlabel="t", ylabel="value",
+               title=f"β = {beta:.2f}: an average over roughly the last 1/(1−β) ≈ {window:.0f} "
+                     "values")
+        ax.legend(loc="lower right", frameon=True, framealpha=0.85)
+
+    controls = {
+        "beta": w.FloatSlider(value=0.9, min=0.5, max=0.98, step=0.02, readout_format=".2f",
+                              description="β (weight of the past)",
+                              style={"description_width": "initial"}),
+        "bias_correction": w.Checkbox(value=True, description="bias correction v_t / (1−β^t)"),
+    }
+    return explorer(compute, draw, controls, figsize=(8, 3.4), show=show)
+
+
+# ---------------------------------------------------------------- 2-D loss surfaces
+@dataclass
+class Surface:
+    """A loss J(x, y) of two parameters, with its gradient, a view and a starting point."""
+
+    name: str
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    grad: Callable[[float, float], tuple[float, float]]
+    extent: tuple[float, float, float, float]
+    start: tuple[float, float]
+    f_min: float
+    image: np.ndarray = field(default=None, repr=False)
+
+
+def _valley() -> Surface:
+    # J = (x^2 / 20 + 4 y^2) / 2: curvature 0.05 along x, 4 across: an elongated valley.
+    return Surface(
+        "elongated valley",
+        f=lambda x, y: 0.5 * (0.05 * x**2 + 4.0 * y**2),
+        grad=lambda x, y: (0.05 * x, 4.0 * y),
+        extent=(-5.0, 5.0, -2.0, 2.0), start=(-4.5, 1.5), f_min=0.0)
+
+
+def _saddle() -> Surface:
+    # J = x^2 / 2 + c (y^4 / 4 - y^2 / 2): a saddle at (0, 0), minima at (0, ±1).
+    c = 0.5
+    return Surface(
+        "saddle",
+        f=lambda x, y: 0.5 * x**2 + c * (0.25 * y**4 - 0.5 * y**2),
+        grad=lambda x, y: (x, c * (y**3 - y)),
+        extent=(-5.0, 5.0, -2.0, 2.0), start=(-4.5, 0.003), f_min=-c / 4)
+
+
+SURFACES = {s.name: s for s in (_valley(), _saddle())}
+
+
+def _surface_image(s: Surface, nx: int = 200, ny: int = 80) -> np.ndarray:
+    if s.image is None:
+        x0, x1, y0, y1 = s.extent
+        xx, yy = np.meshgrid(np.linspace(x0, x1, nx), np.linspace(y0, y1, ny))
+        s.image = np.log10(s.f(xx, yy) - s.f_min + 0.05)
+    return s.image
+
+
+def _as_params(x: float, y: float) -> dict:
+    return {"W1": np.array([[x]], dtype=float), "b1": np.array([[y]], dtype=float)}
+
+
+@dataclass
+class Trajectory:
+    points: np.ndarray            # (k, 2) positions, starting point first
+    losses: np.ndarray            # (k,)
+    diverged: bool = False
+    not_done: ExerciseNotDone | None = None
+
+
+def run_optimizer(surface: Surface, step: Callable, state: tuple, num_steps: int,
+                  bound: float = 1e3) -> Trajectory:
+    """Follow ``step(parameters, grads, state, t) -> (parameters, state)`` from the surface's
+    start for num_steps updates (t = 1, 2, ...). A run that leaves |x|, |y| < bound or becomes
+    NaN stops and is marked diverged."""
+    x, y = surface.start
+    params = _as_params(x, y)
+    pts = [(x, y)]
+    diverged = False
+    with np.errstate(all="ignore"):
+        for t in range(1, num_steps + 1):
+            gx, gy = surface.grad(x, y)
+            grads = {"dW1": np.array([[gx]]), "db1": np.array([[gy]])}
+            params, state = step(params, grads, state, t)
+            x, y = float(np.asarray(params["W1"]).ravel()[0]), float(np.asarray(params["b1"]).ravel()[0])
+            if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) > bound:
+                diverged = True
+                break
+            pts.append((x, y))
+    pts = np.array(pts)
+    return Trajectory(pts, surface.f(pts[:, 0], pts[:, 1]), diverged)
+
+
+def _step_out(out, state: tuple):
+    """(parameters, state) from an update's return value: a tuple (parameters, state...) or
+    the parameters alone (then the state was updated in place)."""
+    if isinstance(out, tuple):
+        new = tuple(out[1:1 + len(state)])
+        return out[0], new if len(new) == len(state) else state
+    return out, state
+
+
+def optimizer_steps(*, update_parameters_with_gd=None, initialize_velocity=None,
+                    update_parameters_with_momentum=None, initialize_rmsprop=None,
+                    update_parameters_with_rmsprop=None, initialize_adam=None,
+                    update_parameters_with_adam=None, learning_rate: float, beta1: float,
+                    beta2: float, epsilon: float = 1e-8) -> dict:
+    """{method: (init_state(parameters), step(parameters, grads, state, t))} built from the
+    learner's functions, called by the argument names of the exercises."""
+    lr = learning_rate
+    methods = {}
+    if update_parameters_with_gd is not None:
+        def gd(p, g, st, t):
+            return _step_out(update_parameters_with_gd(parameters=p, grads=g, learning_rate=lr),
+                             st)
+        methods["GD"] = (lambda p: (), gd)
+    if update_parameters_with_momentum is not None:
+        def mom(p, g, st, t):
+            return _step_out(update_parameters_with_momentum(
+                parameters=p, grads=g, v=st[0], beta=beta1, learning_rate=lr), st)
+        methods["momentum"] = (lambda p: (initialize_velocity(p),), mom)
+    if update_parameters_with_rmsprop is not None:
+        def rms(p, g, st, t):
+            return _step_out(update_parameters_with_rmsprop(
+                parameters=p, grads=g, s=st[0], beta2=beta2, learning_rate=lr,
+                epsilon=epsilon), st)
+        methods["RMSprop"] = (lambda p: (initialize_rmsprop(p),), rms)
+    if update_parameters_with_adam is not None:
+        def adam(p, g, st, t):
+            return _step_out(update_parameters_with_adam(
+                parameters=p, grads=g, v=st[0], s=st[1], t=t, learning_rate=lr, beta1=beta1,
+                beta2=beta2, epsilon=epsilon), st)
+        methods["Adam"] = (lambda p: tuple(initialize_adam(p))[:2], adam)
+    return methods
+
+
+def trajectories(surface: Surface, methods: dict, num_steps: int) -> dict:
+    """{method: Trajectory}; an unfinished exercise gives a Trajectory with ``not_done`` set.
+    If every method is unfinished, the first one's ExerciseNotDone is raised."""
+    out = {}
+    for name, (init, step) in methods.items():
+        try:
+            state = init(_as_params(*surface.start))
+            out[name] = run_optimizer(surface, step, state, num_steps)
+        except NotImplementedError as exc:
+            out[name] = Trajectory(np.empty((0, 2)), np.empty(0), not_done=exercise_not_done(exc))
+    if out and all(tr.not_done is not None for tr in out.values()):
+        raise next(iter(out.values())).not_done
+    return out
+
+
+def draw_trajectories(fig, surface: Surface, trajs: dict, title: str = "") -> None:
+    """Left: the trajectories over the loss surface; right: J - min J per step (log scale)."""
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    x0, x1, y0, y1 = surface.extent
+    ax.imshow(_surface_image(surface), origin="lower", extent=surface.extent, cmap="Greys_r",
+              aspect="auto", interpolation="nearest", alpha=0.55, zorder=0)
+    missing = []
+    for name, tr in trajs.items():
+        color = METHOD_COLORS.get(name, CYCLE[0])
+        if tr.not_done is not None:
+            missing.append(f"{name}: finish `{tr.not_done.exercise}`")
+            continue
+        label = name + (" (diverged)" if tr.diverged else "")
+        ax.plot(tr.points[:, 0], tr.points[:, 1], "-", color=color, lw=1.6, label=label)
+        if tr.diverged:
+            ax.plot(*tr.points[-1], "x", color=color, ms=10, mew=2.5)
+        ax2.plot(np.arange(tr.losses.size), np.log10(np.maximum(tr.losses - surface.f_min, 1e-8)),
+                 color=color, lw=1.6, label=label)
+    ax.plot(*surface.start, "o", color="black", ms=6, label="start", zorder=5)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="parameter x (W1)",
+           ylabel="parameter y (b1)", title=title or f"Loss surface: {surface.name}")
+    ax.grid(False)
+    ax.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
+    ax2.set(xlabel="update t", ylabel="log₁₀(J − min J)", title="Loss along the way",
+            ylim=(-8.5, 1.5))
+    if missing:
+        ax2.text(0.02, 0.02, "Not yet:\n" + "\n".join(missing), transform=ax2.transAxes,
+                 fontsize=8, va="bottom", color=COLORS["vermillion"])
+
+
+def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
+                         update_parameters_with_momentum, initialize_rmsprop,
+                         update_parameters_with_rmsprop, initialize_adam,
+                         update_parameters_with_adam, num_steps: int = 200,
+                         show: bool = True) -> Explorer:
+    """GD, momentum, RMSprop and Adam (the learner's update rules) from the same start on a 2-D
+    loss surface, with sliders for α, β₁ (momentum's β and Adam's β₁) and β₂ (RMSprop's β and
+    Adam's β₂). Each setting runs all four optimizers on the spot (a few milliseconds)."""
+    import ipywidgets as w
+
+    fns = dict(update_parameters_with_gd=update_parameters_with_gd,
+               initialize_velocity=initialize_velocity,
+               update_parameters_with_momentum=update_parameters_with_momentum,
+               initialize_rmsprop=initialize_rmsprop,
+               update_parameters_with_rmsprop=update_parameters_with_rmsprop,
+               initialize_adam=initialize_adam, update_parameters_with_adam=update_parameters_with_adam)
+
+    def compute(surface: str, learning_rate: float, beta1: float, beta2: float):
+        methods = optimizer_steps(**fns, learning_rate=learning_rate, beta1=beta1, beta2=beta2)
+        return trajectories(SURFACES[surface], methods, num_steps)
+
+    def draw(fig, trajs, values):
+        s = SURFACES[values["surface"]]
+        _fixed_layout(fig)
+        draw_trajectories(fig, s, trajs, title=(
+            f"{s.name}: α = {values['learning_rate']:.3g}, β₁ = {values['beta1']:.2f}, "
+            f"β₂ = {values['beta2']:.3f}"))
+
+    style = {"description_width": "initial"}
+    controls = {
+        "surface": w.Dropdown(options=list(SURFACES), value="elongated valley",
+                              description="surface"),
+        "learning_rate": w.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.25,
+                                          description="α (learning rate)", style=style,
+                                          readout_format=".3f"),
+        "beta1": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, style=style,
+                               description="β₁ (momentum, Adam)", readout_format=".2f"),
+        "beta2": w.SelectionSlider(options=[0.9, 0.95, 0.99, 0.995, 0.999], value=0.99,
+                                   description="β₂ (RMSprop, Adam)", style=style),
+    }
+    return explorer(compute, draw, controls, precompute=False, figsize=(10, 3.8), show=show)
+
+
+# ---------------------------------------------------------------- mini-batch size
+def explore_batch_size(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int], *,
+                       init: Callable, mini_batches: Callable, update: Callable | None = None,
+                       learning_rate: float = 0.05, num_epochs: int = 30,
+                       sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128), seed: int = 1,
+                       show: bool = True) -> Explorer:
+    """Train the same net with the learner's ``mini_batches`` for each mini-batch size (and the
+    full batch), once up front; the slider shows the cost of every update and the time per
+    epoch."""
+    import ipywidgets as w
+
+    m = X.shape[1]
+    sizes = sorted({int(s) for s in sizes if s < m} | {m})
+    runs: dict[int, History] = {}
+
+    def compute(mini_batch_size: int):
+        hist = train(X, Y, layers_dims, init=init, rng=np.random.default_rng(seed),
+                     update=update, learning_rate=learning_rate, num_epochs=num_epochs,
+                     mini_batches=mini_batches, mini_batch_size=mini_batch_size, progress=False)
+        runs[mini_batch_size] = hist
+        return hist
+
+    def draw(fig, hist: History, values):
+        size = values["mini_batch_size"]
+        _fixed_layout(fig)
+        ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
+        per_epoch = math.ceil(m / size)
+        bc = np.asarray(hist.batch_costs)
+        if bc.size:
+            ax.plot((np.arange(bc.size) + 1) / per_epoch, bc, color=COLORS["sky"], lw=0.7,
+                    alpha=0.8, label="cost of each mini-batch update")
+        ax.plot(np.asarray(hist.steps) + 1, hist.costs, "-", color=COLORS["blue"], lw=2.2,
+                label="cost on the whole training set (epoch mean)")
+        what = "full batch" if size >= m else f"mini-batch size {size}"
+        status = f" — DIVERGED: {hist.message}" if hist.diverged else ""
+        ax.set(xlabel="epoch", ylabel="cost J", ylim=(0, 1.2),
+               title=f"{what}: {per_epoch} update(s) per epoch{status}")
+        ax.legend(loc="upper right", fontsize=8)
+        done = sorted(runs)
+        secs = [1000 * runs[s].seconds / max(len(runs[s].costs), 1) for s in done]
+        ax2.plot(done, secs, "o-", color=COLORS["black"], ms=4, label="time per epoch")
+        here = 1000 * hist.seconds / max(len(hist.costs), 1)
+        ax2.plot([size], [here], "o", color=COLORS["vermillion"], ms=11, label=f"size {size}")
+        ax2.set(xscale="log", yscale="log", xlabel="mini-batch size",
+                ylabel="ms per epoch", title="Time for one pass over the data")
+        ax2.legend(loc="upper right", fontsize=8)
+
+    options = [(f"{s} (full batch)" if s == m else str(s), s) for s in sizes]
+    controls = {"mini_batch_size": w.SelectionSlider(
+        options=options, value=64 if 64 in sizes else sizes[-1], description="mini-batch size",
+        style={"description_width": "initial"}, layout=w.Layout(width="420px"))}
+    return explorer(compute, draw, controls, figsize=(10, 3.6), show=show)
+
+
+# ---------------------------------------------------------------- figures
+def show_mini_batches(batches, *, ax=None, title: str = "One epoch's mini-batches"):
+    """Scatter the examples of each mini-batch (X_batch (2, size), Y_batch) in its own colour;
+    circles for class 0, triangles for class 1."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.8))
+    for k, (Xb, Yb) in enumerate(batches):
+        y = np.asarray(Yb).reshape(-1)
+        c = CYCLE[k % len(CYCLE)]
+        for cls, marker in ((0, "o"), (1, "^")):
+            sel = y == cls
+            ax.scatter(Xb[0, sel], Xb[1, sel], s=16, color=c, marker=marker, alpha=0.85,
+                       label=f"batch {k + 1} ({Xb.shape[1]} examples)" if cls == 0 else None)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
+    ax.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.85)
+    return ax
+
+
+def show_optimizers(runs: dict, X, Y, X_test, Y_test, *, title: str = "",
+                    show_learning_rate: bool = False):
+    """One row: cost curves of the runs ({label: History}), optionally their learning rates,
+    then each run's decision boundary with train and test accuracy. Returns the figure and
+    {label: (train accuracy, test accuracy)}."""
+    import matplotlib.pyplot as plt
+
+    from helpers.plots import plot_costs
+
+    n = len(runs) + 1 + int(show_learning_rate)
+    fig, axes = plt.subplots(1, n, figsize=(3.3 * n, 3.4), layout="constrained")
+    plot_costs(runs, ax=axes[0], log=True, title="Cost during training")
+    if show_learning_rate:
+        for label, h in runs.items():
+            axes[1].plot(np.arange(len(h.learning_rates)), h.learning_rates, label=label)
+        axes[1].set(yscale="log", xlabel="epoch", ylabel="α", title="Learning rate")
+        axes[1].legend(fontsize=8)
+    accs = {}
+    for ax, (label, h) in zip(axes[n - len(runs):], runs.items()):
+        p = h.parameters
+        tr = accuracy(predict(X, p), Y)
+        te = accuracy(predict(X_test, p), Y_test)
+        accs[label] = (tr, te)
+        plot_decision_boundary(lambda P, p=p: predict(P, p), X, Y, ax=ax, title=label,
+                               train_acc=tr, test_acc=te, resolution=120, legend=False)
+    axes[-1].legend(*axes[-1].get_legend_handles_labels(), loc="upper right", fontsize=7,
+                    frameon=True, framealpha=0.8)
+    if title:
+        fig.suptitle(title)
+    return fig, accs
+
+
+def minima_share(dims: Sequence[int] = (1, 2, 3, 4, 5, 6, 7), samples: int = 20000,
+                 seed: int = 0) -> np.ndarray:
+    """Fraction of random symmetric n x n matrices (Gaussian entries) whose eigenvalues are all
+    positive: how often a 'random' critical point would be a local minimum in n dimensions."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in dims:
+        A = rng.normal(size=(samples, n, n))
+        H = (A + np.swapaxes(A, 1, 2)) / 2
+        out.append(float((np.linalg.eigvalsh(H)[:, 0] > 0).mean()))
+    return np.array(out)
+
+
+def show_saddle_points(*, update_parameters_with_gd, initialize_adam, update_parameters_with_adam,
+                       learning_rate: float = 0.1, num_steps: int = 200):
+    """Three panels: GD and Adam (the learner's) passing a saddle; the plateau in their loss;
+    the share of critical points that are minima as the dimension grows."""
+    import matplotlib.pyplot as plt
+
+    s = SURFACES["saddle"]
+    methods = optimizer_steps(update_parameters_with_gd=update_parameters_with_gd,
+                              initialize_adam=initialize_adam,
+                              update_parameters_with_adam=update_parameters_with_adam,
+                              learning_rate=learning_rate, beta1=0.9, beta2=0.999)
+    trajs = trajectories(s, methods, num_steps)
+    fig = plt.figure(figsize=(12, 3.6), layout="constrained")
+    sub = fig.subfigures(1, 2, width_ratios=[2.5, 1])
+    draw_trajectories(sub[0], s, trajs, title=f"A saddle at (0, 0), α = {learning_rate:g}")
+    ax = sub[1].subplots()
+    dims = np.arange(1, 8)
+    share = minima_share(dims)
+    ok = share > 0
+    ax.bar(dims[ok], share[ok], color=COLORS["blue"],
+           label="all curvatures > 0 (a minimum),\nof 20,000 random Hessians")
+    for n in dims[~ok]:
+        ax.text(n, 2e-5, "none", ha="center", fontsize=7, rotation=90)
+    ax.plot(dims, 0.5 ** dims, "o--", color=COLORS["orange"], ms=4,
+            label="$2^{-n}$ (coin flip per direction)")
+    ax.set(yscale="log", ylim=(1e-5, 1.5), xlabel="number of parameters $n$",
+           ylabel="share of critical points", title="Minima get rare as $n$ grows")
+    ax.legend(fontsize=7, loc="upper right")
+    return fig
+
+
+__all__ = [
+    "SURFACES", "explore_batch_size", "explore_ewa", "explore_loss_surface", "minima_share",
+    "noisy_series", "optimizer_steps", "run_optimizer", "show_mini_batches", "show_optimizers",
+    "show_saddle_points", "trajectories", "draw_trajectories",
+]

@@ -1,0 +1,608 @@
+"""Notebook 05 (optimization methods): its autograder tests accept correct solutions in several
+styles and reject each classic mistake with a message that points at it; its explorers work,
+show a friendly message before the exercises are done, and show diverged runs as diverged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.nbtools import cells, namespace, notebook_path, run_test
+
+pytestmark = pytest.mark.xdist_group("nb05")
+
+NB = notebook_path("05")
+
+
+def _fails(test_id: str, replace: dict[str, str], keyword: str) -> None:
+    ok, msg = run_test(NB, test_id, replace=replace)
+    assert not ok, f"{test_id} accepted a wrong solution ({keyword!r} expected)"
+    assert keyword.lower() in msg.lower(), f"{test_id}: message {msg!r} lacks {keyword!r}"
+
+
+def _passes(test_id: str, replace: dict[str, str]) -> None:
+    ok, msg = run_test(NB, test_id, replace=replace)
+    assert ok, f"{test_id} rejected a correct solution: {msg}"
+
+
+# ---------------------------------------------------------------- the notebook as written
+def test_notebook_structure():
+    kinds = cells(NB)
+    sols = {gid for kind, gid, _ in kinds if kind == "solution"}
+    tests = {gid for kind, gid, _ in kinds if kind == "test"}
+    assert sols == {
+        "update_parameters_with_gd", "random_mini_batches", "exponentially_weighted_average",
+        "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
+        "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
+        "update_lr", "schedule_lr_decay"}
+    assert tests == {f"test_{s}" for s in sols}
+    for kind, gid, src in kinds:
+        if kind == "solution":
+            assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, gid
+        if kind == "test":
+            assert "### BEGIN HIDDEN TESTS" in src, gid
+
+
+def test_reference_solutions_pass_every_test():
+    ns = namespace(NB)
+    failed = {}
+    for _, gid, _ in cells(NB, "test"):
+        ok, msg = run_test(NB, gid, ns=ns)
+        if not ok:
+            failed[gid] = msg
+    assert not failed, failed
+
+
+# ---------------------------------------------------------------- update_parameters_with_gd
+GD_HEAD = "def update_parameters_with_gd(parameters, grads, learning_rate):\n"
+
+GD_MUTANTS = {
+    "uphill": GD_HEAD + """
+    for k in parameters:
+        parameters[k] = parameters[k] + learning_rate * grads["d" + k]
+    return parameters
+""",
+    "did not change": GD_HEAD + """
+    L = len(parameters) // 2
+    for l in range(1, L + 1):
+        parameters["W" + str(l)] = parameters["W" + str(l)] - learning_rate * grads["dW" + str(l)]
+    return parameters
+""",
+    "read-only": GD_HEAD + """
+    for k in parameters:
+        grads["d" + k] *= learning_rate
+        parameters[k] = parameters[k] - grads["d" + k]
+    return parameters
+""",
+    "write this step yourself": GD_HEAD + """
+    from helpers.gradients import dictionary_to_vector, gradients_to_vector, vector_to_dictionary
+    theta, layout = dictionary_to_vector(parameters)
+    return vector_to_dictionary(theta - learning_rate * gradients_to_vector(grads, layout), layout)
+""",
+}
+
+
+@pytest.mark.parametrize("keyword", list(GD_MUTANTS))
+def test_gd_mistakes_fail(keyword):
+    _fails("test_update_parameters_with_gd", {"update_parameters_with_gd": GD_MUTANTS[keyword]},
+           keyword)
+
+
+@pytest.mark.parametrize("src", [
+    GD_HEAD + "    return {k: p - learning_rate * grads['d' + k] for k, p in parameters.items()}\n",
+    GD_HEAD + """
+    for name in parameters:
+        parameters[name] -= learning_rate * grads["d" + name]
+    return parameters
+""",
+])
+def test_gd_other_styles_pass(src):
+    _passes("test_update_parameters_with_gd", {"update_parameters_with_gd": src})
+
+
+# ---------------------------------------------------------------- random_mini_batches
+MB_HEAD = "def random_mini_batches(X, Y, mini_batch_size, rng):\n    m = X.shape[1]\n"
+
+
+def _mb(shuffle: str, cut: str) -> str:
+    return MB_HEAD + shuffle + cut
+
+
+SHUFFLE = "    perm = rng.permutation(m)\n    sX, sY = X[:, perm], Y[:, perm]\n"
+CUT = """
+    out = []
+    n = m // mini_batch_size
+    for k in range(n):
+        out.append((sX[:, k * mini_batch_size:(k + 1) * mini_batch_size],
+                    sY[:, k * mini_batch_size:(k + 1) * mini_batch_size]))
+    if m % mini_batch_size:
+        out.append((sX[:, n * mini_batch_size:], sY[:, n * mini_batch_size:]))
+    return out
+"""
+
+MB_MUTANTS = {
+    "original order": _mb("    sX, sY = X, Y\n", CUT),
+    "different permutations": _mb(
+        "    sX, sY = X[:, rng.permutation(m)], Y[:, rng.permutation(m)]\n", CUT),
+    "partial mini-batch of 20 examples is missing": _mb(SHUFFLE, """
+    return [(sX[:, k:k + mini_batch_size], sY[:, k:k + mini_batch_size])
+            for k in range(0, m - mini_batch_size + 1, mini_batch_size)]
+"""),
+    "duplicated": _mb(SHUFFLE, CUT.replace(
+        "    return out", "    if m % mini_batch_size:\n        out.append(out[-1])\n    return out")),
+    "overlap": _mb(SHUFFLE, CUT.replace("sX[:, n * mini_batch_size:], sY[:, n * mini_batch_size:]",
+                                        "sX[:, -mini_batch_size:], sY[:, -mini_batch_size:]")),
+    "empty one": _mb(SHUFFLE, """
+    out = []
+    for k in range(m // mini_batch_size + 1):
+        out.append((sX[:, k * mini_batch_size:(k + 1) * mini_batch_size],
+                    sY[:, k * mini_batch_size:(k + 1) * mini_batch_size]))
+    return out
+"""),
+    "not np.random": _mb("    perm = np.random.permutation(m)\n    sX, sY = X[:, perm], Y[:, perm]\n",
+                         CUT),
+    "was changed": _mb("    perm = rng.permutation(m)\n    X[:] = X[:, perm]\n    Y[:] = Y[:, perm]\n"
+                       "    sX, sY = X, Y\n", CUT),
+    "from helpers": MB_HEAD + """
+    from helpers.data import split
+    n = -(-m // mini_batch_size)
+    sizes = [mini_batch_size] * (m // mini_batch_size) + ([m % mini_batch_size] if m % mini_batch_size else [])
+    parts = split(X, Y, [s / m for s in sizes], rng)
+    return [(parts[2 * i], parts[2 * i + 1]) for i in range(n)]
+""",
+}
+
+
+@pytest.mark.parametrize("keyword", list(MB_MUTANTS))
+def test_mini_batch_mistakes_fail(keyword):
+    _fails("test_random_mini_batches", {"random_mini_batches": MB_MUTANTS[keyword]}, keyword)
+
+
+@pytest.mark.parametrize("src", [
+    MB_HEAD + """
+    idx = np.arange(m)
+    rng.shuffle(idx)
+    return [(X[:, idx[i:i + mini_batch_size]], Y[:, idx[i:i + mini_batch_size]])
+            for i in range(0, m, mini_batch_size)]
+""",
+    MB_HEAD + """
+    order = rng.choice(m, size=m, replace=False)
+    Xs, Ys = X.take(order, axis=1), Y.take(order, axis=1)
+    cuts = list(range(mini_batch_size, m, mini_batch_size))
+    return list(zip(np.split(Xs, cuts, axis=1), np.split(Ys, cuts, axis=1)))
+""",
+])
+def test_mini_batch_other_styles_pass(src):
+    _passes("test_random_mini_batches", {"random_mini_batches": src})
+
+
+# ---------------------------------------------------------------- exponentially_weighted_average
+EWA_HEAD = "def exponentially_weighted_average(values, beta, bias_correction=True):\n"
+
+
+def _ewa(update: str, out: str, v0: str = "0.0") -> str:
+    return EWA_HEAD + f"""
+    v = {v0}
+    res = []
+    for t in range(1, len(values) + 1):
+        v = {update}
+        res.append({out})
+    return np.array(res)
+"""
+
+
+OK_UPDATE = "beta * v + (1 - beta) * values[t - 1]"
+OK_OUT = "v / (1 - beta**t) if bias_correction else v"
+EWA_MUTANTS = {
+    "(1 - beta)": _ewa("beta * v + values[t - 1]", OK_OUT),
+    "divided by zero": _ewa(OK_UPDATE, "v / (1 - beta**(t - 1)) if bias_correction else v"),
+    "fed back": EWA_HEAD + """
+    v, res = 0.0, []
+    for t in range(1, len(values) + 1):
+        v = beta * v + (1 - beta) * values[t - 1]
+        if bias_correction:
+            v = v / (1 - beta**t)
+        res.append(v)
+    return np.array(res)
+""",
+    "v_0 = 0": _ewa(OK_UPDATE, OK_OUT, v0="values[0]"),
+    "only when bias_correction": _ewa(OK_UPDATE, "v / (1 - beta**t)"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("keyword", list(EWA_MUTANTS))
+def test_ewa_mistakes_fail(keyword):
+    _fails("test_exponentially_weighted_average",
+           {"exponentially_weighted_average": EWA_MUTANTS[keyword]}, keyword)
+
+
+@pytest.mark.parametrize("src", [
+    EWA_HEAD + """
+    theta = np.asarray(values, dtype=float)
+    T = theta.size
+    i, j = np.indices((T, T))
+    weights = np.where(j <= i, (1 - beta) * beta ** np.maximum(i - j, 0), 0.0)
+    v = weights @ theta
+    if bias_correction:
+        v = v / (1 - beta ** np.arange(1, T + 1))
+    return v
+""",
+    EWA_HEAD + """
+    avg = np.empty(len(values))
+    running = 0
+    for i, x in enumerate(values):
+        running = running * beta + x * (1 - beta)
+        avg[i] = running / (1 - beta ** (i + 1)) if bias_correction else running
+    return avg
+""",
+])
+def test_ewa_other_styles_pass(src):
+    _passes("test_exponentially_weighted_average", {"exponentially_weighted_average": src})
+
+
+# ---------------------------------------------------------------- momentum
+VEL_ALIAS = """
+def initialize_velocity(parameters):
+    v = {}
+    for k in parameters:
+        v["d" + k] = parameters[k]
+        v["d" + k][...] = 0
+    return v
+"""
+VEL_NO_D = """
+def initialize_velocity(parameters):
+    return {k: np.zeros_like(p) for k, p in parameters.items()}
+"""
+
+
+@pytest.mark.parametrize("src,keyword", [(VEL_ALIAS, "shares memory"), (VEL_NO_D, "keys")])
+def test_velocity_mistakes_fail(src, keyword):
+    _fails("test_initialize_velocity", {"initialize_velocity": src}, keyword)
+
+
+MOM_HEAD = "def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):\n"
+MOM_MUTANTS = {
+    "(1 - beta)": MOM_HEAD + """
+    for k in parameters:
+        v["d" + k] = beta * v["d" + k] + grads["d" + k]
+        parameters[k] = parameters[k] - learning_rate * v["d" + k]
+    return parameters, v
+""",
+    "old velocity": MOM_HEAD + """
+    for k in parameters:
+        parameters[k] = parameters[k] - learning_rate * v["d" + k]
+        v["d" + k] = beta * v["d" + k] + (1 - beta) * grads["d" + k]
+    return parameters, v
+""",
+    "with the gradient": MOM_HEAD + """
+    for k in parameters:
+        v["d" + k] = beta * v["d" + k] + (1 - beta) * grads["d" + k]
+        parameters[k] = parameters[k] - learning_rate * grads["d" + k]
+    return parameters, v
+""",
+}
+
+
+@pytest.mark.parametrize("keyword", list(MOM_MUTANTS))
+def test_momentum_mistakes_fail(keyword):
+    _fails("test_update_parameters_with_momentum",
+           {"update_parameters_with_momentum": MOM_MUTANTS[keyword]}, keyword)
+
+
+@pytest.mark.parametrize("src", [
+    MOM_HEAD + """
+    for key, g in grads.items():
+        v[key] *= beta
+        v[key] += (1 - beta) * g
+        parameters[key[1:]] -= learning_rate * v[key]
+    return parameters, v
+""",
+    MOM_HEAD + """
+    new_v = {k: beta * v[k] + (1 - beta) * grads[k] for k in v}
+    new_p = {k: parameters[k] - learning_rate * new_v["d" + k] for k in parameters}
+    return new_p, new_v
+""",
+])
+def test_momentum_other_styles_pass(src):
+    _passes("test_update_parameters_with_momentum", {"update_parameters_with_momentum": src})
+
+
+# ---------------------------------------------------------------- RMSprop
+RMS_HEAD = ("def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, "
+            "epsilon=1e-8):\n")
+
+
+def _rms(s_update: str, step: str) -> str:
+    return RMS_HEAD + f"""
+    for k in parameters:
+        g = grads["d" + k]
+        s["d" + k] = {s_update}
+        parameters[k] = parameters[k] - learning_rate * {step}
+    return parameters, s
+"""
+
+
+RMS_OK_S = 'beta2 * s["d" + k] + (1 - beta2) * g**2'
+RMS_MUTANTS = {
+    "inside the square root": _rms(RMS_OK_S, 'g / np.sqrt(s["d" + k] + epsilon)'),
+    "(1 - beta2)": _rms('beta2 * s["d" + k] + g**2', 'g / (np.sqrt(s["d" + k]) + epsilon)'),
+    "elementwise square": _rms('beta2 * s["d" + k] + (1 - beta2) * np.abs(g)',
+                               'g / (np.sqrt(s["d" + k]) + epsilon)'),
+}
+
+
+@pytest.mark.parametrize("keyword", list(RMS_MUTANTS))
+def test_rmsprop_mistakes_fail(keyword):
+    _fails("test_update_parameters_with_rmsprop",
+           {"update_parameters_with_rmsprop": RMS_MUTANTS[keyword]}, keyword)
+
+
+def test_rmsprop_other_style_passes():
+    _passes("test_update_parameters_with_rmsprop", {"update_parameters_with_rmsprop": RMS_HEAD + """
+    out = dict(parameters)
+    for name, g in grads.items():
+        s[name] = beta2 * s[name] + (1.0 - beta2) * np.square(g)
+        out[name[1:]] = out[name[1:]] - learning_rate * g / (epsilon + np.sqrt(s[name]))
+    return out, s
+"""})
+    _passes("test_initialize_rmsprop", {"initialize_rmsprop": """
+def initialize_rmsprop(parameters):
+    return {"d" + k: np.zeros(p.shape) for k, p in parameters.items()}
+"""})
+
+
+# ---------------------------------------------------------------- Adam
+ADAM_HEAD = ("def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01,\n"
+             "                                beta1=0.9, beta2=0.999, epsilon=1e-8):\n")
+
+
+def _adam(vc: str = 'v[dk] / (1 - beta1**t)', sc: str = 's[dk] / (1 - beta2**t)',
+          step: str = 'vc[dk] / (np.sqrt(sc[dk]) + epsilon)', extra: str = "") -> str:
+    return ADAM_HEAD + f"""
+    vc, sc = {{}}, {{}}
+    for k in parameters:
+        dk = "d" + k
+        v[dk] = beta1 * v[dk] + (1 - beta1) * grads[dk]
+        s[dk] = beta2 * s[dk] + (1 - beta2) * grads[dk] ** 2
+        vc[dk] = {vc}
+        sc[dk] = {sc}
+{extra}        parameters[k] = parameters[k] - learning_rate * {step}
+    return parameters, v, s, vc, sc
+"""
+
+
+ADAM_MUTANTS = {
+    "uses beta1": _adam(sc="s[dk] / (1 - beta1**t)"),
+    "inside the square root": _adam(step="vc[dk] / np.sqrt(sc[dk] + epsilon)"),
+    "t is not used": _adam(vc="v[dk]", sc="s[dk]"),
+    "t + 1 instead of t": _adam(vc="v[dk] / (1 - beta1**(t + 1))", sc="s[dk] / (1 - beta2**(t + 1))"),
+    "t - 1 instead of t": _adam(vc="v[dk] / (1 - beta1**(t - 1))", sc="s[dk] / (1 - beta2**(t - 1))"),
+    "holds the corrected value": _adam(extra="        v[dk] = vc[dk]\n"),
+    "read-only": _adam(extra="        grads[dk] *= 0.5\n"),
+}
+
+
+@pytest.mark.parametrize("keyword", list(ADAM_MUTANTS))
+def test_adam_mistakes_fail(keyword):
+    _fails("test_update_parameters_with_adam", {"update_parameters_with_adam": ADAM_MUTANTS[keyword]},
+           keyword)
+
+
+def test_adam_same_dict_for_v_and_s_fails():
+    _fails("test_initialize_adam", {"initialize_adam": """
+def initialize_adam(parameters):
+    v = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
+    return v, v
+"""}, "same arrays")
+
+
+@pytest.mark.parametrize("src", [
+    ADAM_HEAD + """
+    v_hat, s_hat = {}, {}
+    c1, c2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+    for key, g in grads.items():
+        v[key] *= beta1
+        v[key] += (1 - beta1) * g
+        s[key] *= beta2
+        s[key] += (1 - beta2) * g * g
+        v_hat[key] = v[key] / c1
+        s_hat[key] = s[key] / c2
+        parameters[key[1:]] -= learning_rate * v_hat[key] / (s_hat[key] ** 0.5 + epsilon)
+    return parameters, v, s, v_hat, s_hat
+""",
+    ADAM_HEAD + """
+    L = len(parameters) // 2
+    new_v = {k: beta1 * v[k] + (1 - beta1) * grads[k] for k in v}
+    new_s = {k: beta2 * s[k] + (1 - beta2) * np.power(grads[k], 2) for k in s}
+    v_c = {k: x / (1 - np.power(beta1, t)) for k, x in new_v.items()}
+    s_c = {k: x / (1 - np.power(beta2, t)) for k, x in new_s.items()}
+    new_p = {}
+    for l in range(1, L + 1):
+        for p in "Wb":
+            new_p[f"{p}{l}"] = parameters[f"{p}{l}"] - learning_rate * v_c[f"d{p}{l}"] / (
+                np.sqrt(s_c[f"d{p}{l}"]) + epsilon)
+    return new_p, new_v, new_s, v_c, s_c
+""",
+])
+def test_adam_other_styles_pass(src):
+    _passes("test_update_parameters_with_adam", {"update_parameters_with_adam": src})
+
+
+# ---------------------------------------------------------------- learning-rate decay
+def test_update_lr_mistake_fails_and_styles_pass():
+    _fails("test_update_lr", {"update_lr": """
+def update_lr(learning_rate0, epoch_num, decay_rate):
+    return learning_rate0 / 1 + decay_rate * epoch_num
+"""}, "parenthesise")
+    _passes("test_update_lr", {"update_lr": """
+def update_lr(learning_rate0, epoch_num, decay_rate):
+    return learning_rate0 * (1.0 + decay_rate * epoch_num) ** -1
+"""})
+
+
+SCHED_HEAD = "def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):\n"
+SCHED_MUTANTS = {
+    "rounded down": "epoch_num / time_interval",
+    "nearest": "round(epoch_num / time_interval)",
+    "learning_rate0 itself": "(epoch_num // time_interval + 1)",
+    "remainder": "(epoch_num % time_interval)",
+    "decays every epoch": "epoch_num",
+}
+
+
+@pytest.mark.parametrize("keyword", list(SCHED_MUTANTS))
+def test_schedule_mistakes_fail(keyword):
+    src = SCHED_HEAD + f"    return learning_rate0 / (1 + decay_rate * {SCHED_MUTANTS[keyword]})\n"
+    _fails("test_schedule_lr_decay", {"schedule_lr_decay": src}, keyword)
+
+
+@pytest.mark.parametrize("body", [
+    "    import math\n    return learning_rate0 / (1 + decay_rate * math.floor(epoch_num / time_interval))\n",
+    "    k = int(epoch_num / time_interval)\n    return learning_rate0 / (1.0 + k * decay_rate)\n",
+])
+def test_schedule_other_styles_pass(body):
+    _passes("test_schedule_lr_decay", {"schedule_lr_decay": SCHED_HEAD + body})
+
+
+# ---------------------------------------------------------------- explorers and figures
+@pytest.fixture(scope="module")
+def ref():
+    """The notebook's reference solutions (setup + solution cells)."""
+    return namespace(NB)
+
+
+def _named_not_done(name):
+    ns: dict = {}
+    exec(f"def {name}(*args, **kwargs):\n    raise NotImplementedError()\n", ns)
+    return ns[name]
+
+
+def _optimizer_fns(ref, **override):
+    names = ["update_parameters_with_gd", "initialize_velocity", "update_parameters_with_momentum",
+             "initialize_rmsprop", "update_parameters_with_rmsprop", "initialize_adam",
+             "update_parameters_with_adam"]
+    fns = {n: ref[n] for n in names}
+    fns.update(override)
+    return fns
+
+
+def test_ewa_explorer(ref):
+    from helpers.explorers.optimization import explore_ewa
+
+    ex = explore_ewa(ref["exponentially_weighted_average"], show=False)
+    before = ex.image.value
+    assert before and ex.message.value == ""
+    ex.controls["beta"].value = 0.5
+    assert ex.image.value != before
+    before = ex.image.value
+    ex.controls["bias_correction"].value = False
+    assert ex.image.value != before
+
+    ex = explore_ewa(_named_not_done("exponentially_weighted_average"), show=False)
+    assert "Not yet" in ex.message.value
+    assert "exponentially_weighted_average" in ex.message.value
+
+
+def test_loss_surface_explorer(ref):
+    from helpers.explorers.optimization import explore_loss_surface
+
+    ex = explore_loss_surface(**_optimizer_fns(ref), num_steps=60, show=False)
+    before = ex.image.value
+    assert before and ex.message.value == ""
+    ex.controls["beta1"].value = 0.5
+    assert ex.image.value != before
+    before = ex.image.value
+    ex.controls["surface"].value = "saddle"
+    assert ex.image.value != before
+    # alpha = 1 on the valley (curvature 4 across it): gradient descent diverges, shown as such
+    ex.controls["surface"].value = "elongated valley"
+    ex.controls["learning_rate"].value = 1.0
+    trajs = list(ex.cache.values())[-1]
+    assert trajs["GD"].diverged and not trajs["Adam"].diverged
+    legend = [t.get_text() for t in ex.figure.axes[0].get_legend().get_texts()]
+    assert "GD (diverged)" in legend
+    assert ex.message.value == ""
+
+
+def test_loss_surface_explorer_not_done(ref):
+    from helpers.explorers.optimization import explore_loss_surface
+
+    names = ["update_parameters_with_gd", "initialize_velocity", "update_parameters_with_momentum",
+             "initialize_rmsprop", "update_parameters_with_rmsprop", "initialize_adam",
+             "update_parameters_with_adam"]
+    ex = explore_loss_surface(**{n: _named_not_done(n) for n in names}, num_steps=20, show=False)
+    assert "Not yet" in ex.message.value and "update_parameters_with_gd" in ex.message.value
+    assert ex.image.layout.display == "none"
+    # only GD done: the figure shows it and names the exercises still to do
+    ex = explore_loss_surface(**_optimizer_fns(ref, update_parameters_with_adam=_named_not_done(
+        "update_parameters_with_adam")), num_steps=20, show=False)
+    assert ex.message.value == "" and ex.image.value
+    texts = [t.get_text() for t in ex.figure.axes[1].texts]
+    assert any("update_parameters_with_adam" in t for t in texts)
+
+
+def test_batch_size_explorer(ref):
+    from helpers.explorers.optimization import explore_batch_size
+
+    X, Y = ref["X_train"][:, :60], ref["Y_train"][:, :60]
+    ex = explore_batch_size(X, Y, [2, 5, 2, 1], init=ref["glorot_uniform"],
+                            mini_batches=ref["random_mini_batches"],
+                            update=ref["update_parameters_with_gd"], num_epochs=3,
+                            sizes=(1, 16), show=False)
+    assert len(ex.cache) == 3  # 1, 16 and the full batch (60)
+    before = ex.image.value
+    ex.controls["mini_batch_size"].value = 1
+    assert ex.image.value != before
+    assert "60 update(s) per epoch" in ex.figure.axes[0].get_title()
+
+    ex = explore_batch_size(X, Y, [2, 5, 2, 1], init=ref["glorot_uniform"],
+                            mini_batches=_named_not_done("random_mini_batches"), num_epochs=2,
+                            sizes=(16,), show=False)
+    assert "Not yet" in ex.message.value and "random_mini_batches" in ex.message.value
+
+    ex = explore_batch_size(X, Y, [2, 5, 2, 1], init=ref["glorot_uniform"],
+                            mini_batches=ref["random_mini_batches"],
+                            update=ref["update_parameters_with_gd"], learning_rate=500.0,
+                            num_epochs=5, sizes=(16,), show=False)
+    assert "DIVERGED" in ex.figure.axes[0].get_title()
+    assert ex.message.value == ""
+
+
+def test_static_figures(ref):
+    import matplotlib.pyplot as plt
+
+    from helpers.explorers.optimization import (
+        show_mini_batches,
+        show_optimizers,
+        show_saddle_points,
+    )
+    from helpers.training import train
+
+    X, Y = ref["X_train"], ref["Y_train"]
+    batches = ref["random_mini_batches"](X, Y, 64, np.random.default_rng(0))
+    ax = show_mini_batches(batches)
+    assert len(ax.get_legend().get_texts()) == 5
+    h = train(X, Y, [2, 5, 2, 1], init=ref["glorot_uniform"], rng=np.random.default_rng(0),
+              update=ref["update_parameters_with_gd"], learning_rate=0.1, num_iterations=20)
+    fig, accs = show_optimizers({"GD": h}, X, Y, ref["X_test"], ref["Y_test"],
+                                show_learning_rate=True)
+    assert 0 <= accs["GD"][0] <= 1 and len(fig.axes) == 3
+    fig = show_saddle_points(update_parameters_with_gd=ref["update_parameters_with_gd"],
+                             initialize_adam=ref["initialize_adam"],
+                             update_parameters_with_adam=ref["update_parameters_with_adam"])
+    assert fig.axes
+    plt.close("all")
+
+
+def test_explorer_module_has_no_solutions():
+    """The module the learner receives must not implement a graded exercise."""
+    import helpers.explorers.optimization as mod
+
+    graded = {"update_parameters_with_gd", "random_mini_batches", "exponentially_weighted_average",
+              "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
+              "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
+              "update_lr", "schedule_lr_decay"}
+    defined = {n for n, obj in vars(mod).items() if callable(obj)
+               and getattr(obj, "__module__", "") == mod.__name__}
+    assert not graded & defined

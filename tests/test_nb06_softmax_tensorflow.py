@@ -1,0 +1,591 @@
+"""Notebook 06 (softmax regression, then TensorFlow): its autograder tests accept correct
+solutions in several styles and reject the classic mistakes; its explorers behave."""
+
+from __future__ import annotations
+
+import json
+
+import nbtools
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.xdist_group("nb06")
+
+NB = nbtools.notebook_path("06")
+EXERCISES = ["softmax", "one_hot", "softmax_cross_entropy", "one_hot_matrix",
+             "initialize_parameters_tf", "forward_propagation_tf", "compute_total_loss",
+             "train_step"]
+
+
+def run(test_id: str, **replace: str) -> tuple[bool, str]:
+    return nbtools.run_test(NB, test_id, replace=replace)
+
+
+@pytest.fixture(scope="module")
+def ns():
+    """The notebook's setup and (reference) solution cells, executed once."""
+    return nbtools.namespace(NB)
+
+
+# ---------------------------------------------------------------- structure
+def test_structure_and_metadata():
+    nb = json.loads(NB.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert "widgets" not in nb["metadata"]
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)
+    ids = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in nb["cells"]}
+    for name in EXERCISES:
+        sol, tst = ids[name]["metadata"]["nbgrader"], ids[f"test_{name}"]["metadata"]["nbgrader"]
+        assert sol["solution"] and not sol["grade"] and not sol["locked"]
+        assert tst["grade"] and tst["locked"] and tst["points"] > 0
+        src = "".join(ids[name]["source"])
+        assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src and '"""' in src
+        assert "### BEGIN HIDDEN TESTS" in "".join(ids[f"test_{name}"]["source"])
+    setup = "".join(ids["setup"]["source"])
+    assert setup.index("TF_CPP_MIN_LOG_LEVEL") < setup.index("import tensorflow")
+    assert setup.index("TF_ENABLE_ONEDNN_OPTS") < setup.index("import tensorflow")
+    for c in code:  # no magics where nbgrader or nbtools execute code
+        if c["metadata"].get("nbgrader"):
+            assert not any(line.lstrip().startswith(("%", "!")) for line in c["source"])
+
+
+def test_not_flagged_by_the_grader():
+    """The tests inspect the learner's bytecode with dis (not the attribute the grader's
+    tampering scan looks for), so an honest submission is never flagged for review."""
+    import nbformat
+
+    from grading.notebooks import suspicious
+
+    assert suspicious(nbformat.read(NB, as_version=4)) == []
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_reference_solution_passes(name):
+    ok, msg = run(f"test_{name}")
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- softmax
+SOFTMAX_LOOP = '''
+def softmax(Z):
+    out = np.empty_like(Z, dtype=float)
+    for i in range(Z.shape[1]):
+        col = Z[:, i] - Z[:, i].max()
+        e = np.exp(col)
+        out[:, i] = e / e.sum()
+    return out
+'''
+SOFTMAX_LSE = '''
+def softmax(Z):
+    top = Z.max(axis=0)
+    log_norm = top + np.log(np.exp(Z - top).sum(axis=0))
+    return np.exp(Z - log_norm)
+'''
+
+
+@pytest.mark.parametrize("src", [SOFTMAX_LOOP, SOFTMAX_LSE], ids=["loop", "logsumexp"])
+def test_softmax_accepts_other_styles(src):
+    ok, msg = run("test_softmax", softmax=src)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("src, keyword", [
+    ('''
+def softmax(Z):
+    E = np.exp(Z)
+    return E / E.sum(axis=0, keepdims=True)
+''', "overflow"),
+    ('''
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+''', "axis=1"),
+    ('''
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum()
+''', "axis=0"),
+    ('''
+def softmax(Z):
+    E = np.exp(Z - np.max(Z))
+    return E / E.sum(axis=0, keepdims=True)
+''', "COLUMN's maximum"),
+    ('''
+def softmax(Z):
+    Z -= Z.max(axis=0, keepdims=True)
+    E = np.exp(Z)
+    return E / E.sum(axis=0, keepdims=True)
+''', "in place"),
+    ('''
+from helpers.network import softmax_forward as _sf
+def softmax(Z):
+    return _sf(Z)[0]
+''', "softmax_forward"),
+    ('''
+def _my_helper(Z):
+    import helpers.network as net
+    return net.softmax_forward(Z)[0]
+def softmax(Z):
+    return _my_helper(Z)
+''', "softmax_forward"),
+    ('''
+def softmax(Z):
+    return tf.nn.softmax(Z, axis=0).numpy()
+''', "TensorFlow"),
+], ids=["unstable", "wrong_axis", "global_sum", "global_max", "in_place", "core", "core_nested",
+        "tensorflow"])
+def test_softmax_rejects_mistakes(src, keyword):
+    ok, msg = run("test_softmax", softmax=src)
+    assert not ok and keyword in msg, msg
+
+
+# ---------------------------------------------------------------- one_hot
+@pytest.mark.parametrize("src", ['''
+def one_hot(labels, C):
+    labels = np.asarray(labels).ravel()
+    Y = np.zeros((C, len(labels)))
+    for i, y in enumerate(labels):
+        Y[int(y), i] = 1
+    return Y
+''', '''
+def one_hot(labels, C):
+    return np.eye(C)[np.asarray(labels, dtype=int).reshape(-1)].T
+'''], ids=["loop", "eye"])
+def test_one_hot_accepts_other_styles(src):
+    ok, msg = run("test_one_hot", one_hot=src)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("src, keyword", [
+    ('''
+def one_hot(labels, C):
+    return np.eye(C)[np.asarray(labels, dtype=int).reshape(-1)]
+''', "transpose"),
+    ('''
+def one_hot(labels, C):
+    labels = np.asarray(labels, dtype=int).reshape(-1)
+    return np.eye(labels.max() + 1)[labels].T
+''', "largest label"),
+    ('''
+def one_hot(labels, C):
+    labels = np.asarray(labels).reshape(-1)
+    Y = np.zeros((C, labels.size))
+    Y[labels, np.arange(labels.size)] = 1
+    return Y
+''', "astype(int)"),
+], ids=["transposed", "C_from_labels", "float_labels"])
+def test_one_hot_rejects_mistakes(src, keyword):
+    ok, msg = run("test_one_hot", one_hot=src)
+    assert not ok and keyword in msg, msg
+
+
+# ---------------------------------------------------------------- softmax_cross_entropy
+@pytest.mark.parametrize("src", ['''
+def softmax_cross_entropy(Z, Y):
+    A = softmax(Z)
+    m = Y.shape[1]
+    shifted = Z - Z.max(axis=0)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0))
+    return float(-(log_probs * Y).sum() / m), (A - Y) / m
+''', '''
+def softmax_cross_entropy(Z, Y):
+    m = Z.shape[1]
+    total = 0.0
+    dZ = np.zeros_like(Z, dtype=float)
+    for i in range(m):
+        z = Z[:, i] - Z[:, i].max()
+        lse = np.log(np.sum(np.exp(z)))
+        c = int(np.argmax(Y[:, i]))
+        total += lse - z[c]
+        dZ[:, i] = (np.exp(z - lse) - Y[:, i]) / m
+    return total / m, dZ
+'''], ids=["uses_softmax", "loop"])
+def test_softmax_cross_entropy_accepts_other_styles(src):
+    ok, msg = run("test_softmax_cross_entropy", softmax_cross_entropy=src)
+    assert ok, msg
+
+
+SCE_TEMPLATE = '''
+def softmax_cross_entropy(Z, Y):
+    m = Z.shape[1]
+    S = Z - np.max(Z, axis=0, keepdims=True)
+    log_A = S - np.log(np.sum(np.exp(S), axis=0, keepdims=True))
+    A = np.exp(log_A)
+    {body}
+    return float(cost), dZ
+'''
+
+
+def sce(body: str) -> str:
+    return SCE_TEMPLATE.format(body=body.replace("\n", "\n    "))
+
+
+@pytest.mark.parametrize("src, keyword", [
+    (sce("cost = -np.sum(Y * log_A)\ndZ = (A - Y) / m"), "times too large"),
+    (sce("cost = -np.sum(Y * log_A) / m\ndZ = A - Y"), "dZ is m"),
+    (sce("cost = -np.sum(Y * log_A) / m\ndZ = (Y - A) / m"), "wrong sign"),
+    (sce("cost = -np.sum(Y * np.log(A)) / m\ndZ = (A - Y) / m"), "NaN/inf"),
+    (sce("cost = -np.sum(Y * np.log(np.clip(A, 1e-12, 1))) / m\ndZ = (A - Y) / m"), "clip"),
+    (sce("P = softmax(A)\ncost = -np.sum(Y * np.log(P)) / m\ndZ = (P - Y) / m"),
+     "another softmax"),
+    (sce("S1 = Z - Z.max(axis=1, keepdims=True)\n"
+         "L1 = S1 - np.log(np.exp(S1).sum(axis=1, keepdims=True))\n"
+         "cost = -np.sum(Y * L1) / m\ndZ = (np.exp(L1) - Y) / m"), "axis=0"),
+    ('''
+def softmax_cross_entropy(Z, Y):
+    from helpers.network import categorical_cross_entropy, softmax_forward
+    A = softmax_forward(Z)[0]
+    return categorical_cross_entropy(A, Y), (A - Y) / Z.shape[1]
+''', "write the cost"),
+], ids=["summed_cost", "dZ_without_1_over_m", "dZ_sign", "log_of_underflow", "clipped",
+        "probabilities_as_logits", "wrong_axis", "core"])
+def test_softmax_cross_entropy_rejects_mistakes(src, keyword):
+    ok, msg = run("test_softmax_cross_entropy", softmax_cross_entropy=src)
+    assert not ok and keyword in msg, msg
+
+
+def test_numpy_gradient_matches_tensorflow(ns):
+    """The notebook's claim: dW = dZ X^T from the NumPy cost equals TensorFlow's gradient of the
+    mean of compute_total_loss on the same batch (the learner's TF functions)."""
+    tf = ns["tf"]
+    params = ns["initialize_parameters_tf"]([64, 10], 5)
+    Xb, Yb = ns["X_train"][:, :50], np.eye(10)[ns["labels_train"][0, :50]].T
+    with tf.GradientTape() as tape:
+        J = ns["compute_total_loss"](
+            ns["forward_propagation_tf"](tf.constant(Xb, tf.float32), params),
+            tf.constant(Yb, tf.float32)) / 50
+    dW_tf = tape.gradient(J, params["W1"]).numpy()
+    W, b = params["W1"].numpy().astype(float), params["b1"].numpy().astype(float)
+    cost, dZ = ns["softmax_cross_entropy"](W @ Xb + b, Yb)
+    assert np.isclose(cost, float(J), rtol=1e-5)
+    assert np.allclose(dZ @ Xb.T, dW_tf, atol=1e-5)
+
+
+# ---------------------------------------------------------------- one_hot_matrix
+@pytest.mark.parametrize("src", ['''
+def one_hot_matrix(label, C):
+    return tf.transpose(tf.one_hot(label, depth=C))
+''', '''
+def one_hot_matrix(label, C):
+    classes = tf.range(C)[:, None]
+    return tf.cast(tf.equal(classes, tf.cast(label, tf.int32)[None, :]), tf.float32)
+'''], ids=["transpose", "equal"])
+def test_one_hot_matrix_accepts_other_styles(src):
+    ok, msg = run("test_one_hot_matrix", one_hot_matrix=src)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("src, keyword", [
+    ("def one_hot_matrix(label, C):\n    return tf.one_hot(label, C)\n", "axis=0"),
+    ("def one_hot_matrix(label, C):\n    return tf.one_hot(label, C, axis=0).numpy()\n",
+     "tf.Tensor"),
+    ("def one_hot_matrix(label, C):\n    return tf.one_hot(label, C, axis=0, dtype=tf.int32)\n",
+     "float32"),
+], ids=["default_axis", "numpy", "int_dtype"])
+def test_one_hot_matrix_rejects_mistakes(src, keyword):
+    ok, msg = run("test_one_hot_matrix", one_hot_matrix=src)
+    assert not ok and keyword in msg, msg
+
+
+# ---------------------------------------------------------------- initialize_parameters_tf
+INIT_TEMPLATE = '''
+def initialize_parameters_tf(layers_dims, seed):
+    parameters = {{}}
+    for l in range(1, len(layers_dims)):
+        shape = (layers_dims[l], layers_dims[l - 1])
+        {w}
+        parameters[f"W{{l}}"] = {wrap}(W)
+        parameters[f"b{{l}}"] = tf.Variable(tf.zeros((layers_dims[l], 1)))
+    return parameters
+'''
+
+
+def init(w: str, wrap: str = "tf.Variable") -> str:
+    return INIT_TEMPLATE.format(w=w, wrap=wrap)
+
+
+@pytest.mark.parametrize("src", [
+    init("W = tf.keras.initializers.GlorotNormal(seed=seed + l)(shape)"),
+    init("r = np.sqrt(6 / (shape[0] + shape[1]))\n"
+         "        W = tf.random.stateless_uniform(shape, seed=[seed, l], minval=-r, maxval=r)"),
+    init("g = np.random.default_rng(seed * 100 + l)\n"
+         "        W = g.normal(0, np.sqrt(2 / sum(shape)), shape).astype(np.float32)"),
+], ids=["glorot_normal", "stateless_uniform", "numpy_rng"])
+def test_initialize_parameters_tf_accepts_other_styles(src):
+    ok, msg = run("test_initialize_parameters_tf", initialize_parameters_tf=src)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("src, keyword", [
+    (init("W = tf.keras.initializers.GlorotUniform(seed=seed + l)(shape)", wrap="tf.constant"),
+     "tf.Variable"),
+    (init("W = tf.keras.initializers.HeNormal(seed=seed + l)(shape)"), "He"),
+    (init("W = tf.keras.initializers.GlorotUniform(seed=seed)(shape)"), "seed + l"),
+    (init("W = tf.keras.initializers.GlorotUniform()(shape)"), "same seed"),
+    (init("W = tf.keras.initializers.GlorotUniform(seed=seed + l)(shape, dtype='float64')"),
+     "float32"),
+    (init("W = tf.keras.initializers.GlorotUniform(seed=seed + l)(shape[::-1])"), "must be"),
+], ids=["constant", "he", "same_seed_every_layer", "unseeded", "float64", "transposed"])
+def test_initialize_parameters_tf_rejects_mistakes(src, keyword):
+    ok, msg = run("test_initialize_parameters_tf", initialize_parameters_tf=src)
+    assert not ok and keyword in msg, msg
+
+
+# ---------------------------------------------------------------- forward_propagation_tf
+@pytest.mark.parametrize("src", ['''
+def forward_propagation_tf(X, parameters):
+    L = len(parameters) // 2
+    A = X
+    for l in range(1, L + 1):
+        Z = parameters["W" + str(l)] @ A + parameters["b" + str(l)]
+        A = tf.nn.relu(Z) if l < L else Z
+    return A
+''', '''
+def forward_propagation_tf(X, parameters):
+    n_layers = sum(1 for k in parameters if k.startswith("W"))
+    out = X
+    for l in range(1, n_layers + 1):
+        out = tf.add(tf.linalg.matmul(parameters[f"W{l}"], out), parameters[f"b{l}"])
+        if l != n_layers:
+            out = tf.maximum(out, 0.0)
+    return out
+'''], ids=["at_operator", "matmul_maximum"])
+def test_forward_propagation_tf_accepts_other_styles(src):
+    ok, msg = run("test_forward_propagation_tf", forward_propagation_tf=src)
+    assert ok, msg
+
+
+FWD_TEMPLATE = '''
+def forward_propagation_tf(X, parameters):
+    L = len(parameters) // 2
+    A = X
+    for l in range(1, L):
+        A = tf.nn.relu(tf.matmul(parameters[f"W{{l}}"], A) + parameters[f"b{{l}}"])
+    ZL = tf.matmul(parameters[f"W{{L}}"], A) + parameters[f"b{{L}}"]
+    return {ret}
+'''
+
+
+@pytest.mark.parametrize("src, keyword", [
+    (FWD_TEMPLATE.format(ret="tf.nn.softmax(ZL, axis=0)"), "probabilities"),
+    (FWD_TEMPLATE.format(ret="tf.nn.relu(ZL)"), "ReLU"),
+    (FWD_TEMPLATE.format(ret="tf.transpose(ZL)"), "examples are columns"),
+    ('''
+def forward_propagation_tf(X, parameters):
+    A1 = tf.nn.relu(parameters["W1"] @ X + parameters["b1"])
+    A2 = tf.nn.relu(parameters["W2"] @ A1 + parameters["b2"])
+    return parameters["W3"] @ A2 + parameters["b3"]
+''', "every layer"),
+    ('''
+def forward_propagation_tf(X, parameters):
+    L = len(parameters) // 2
+    A = X.numpy()
+    for l in range(1, L + 1):
+        Z = parameters[f"W{l}"].numpy() @ A + parameters[f"b{l}"].numpy()
+        A = np.maximum(Z, 0) if l < L else Z
+    return tf.constant(A)
+''', "TensorFlow operations only"),
+], ids=["softmax_output", "relu_output", "rows_layout", "fixed_three_layers", "numpy_inside"])
+def test_forward_propagation_tf_rejects_mistakes(src, keyword):
+    ok, msg = run("test_forward_propagation_tf", forward_propagation_tf=src)
+    assert not ok and keyword in msg, msg
+
+
+# ---------------------------------------------------------------- compute_total_loss
+@pytest.mark.parametrize("src", ['''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits,
+                                                                 axis=0))
+''', '''
+def compute_total_loss(logits, labels):
+    log_probs = logits - tf.reduce_logsumexp(logits, axis=0, keepdims=True)
+    return -tf.reduce_sum(labels * log_probs)
+'''], ids=["tf_nn", "logsumexp"])
+def test_compute_total_loss_accepts_other_styles(src):
+    ok, msg = run("test_compute_total_loss", compute_total_loss=src)
+    assert ok, msg
+
+
+@pytest.mark.parametrize("src, keyword", [
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.reduce_mean(tf.keras.losses.categorical_crossentropy(
+        tf.transpose(labels), tf.transpose(logits), from_logits=True))
+''', "MEAN"),
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(
+        labels=labels, logits=tf.nn.softmax(logits, axis=0), axis=0))
+''', "probabilities passed as logits"),
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(tf.keras.losses.categorical_crossentropy(labels, logits,
+                                                                 from_logits=True))
+''', "across the examples"),
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(tf.keras.losses.categorical_crossentropy(
+        tf.transpose(labels), tf.transpose(logits)))
+''', "from_logits"),
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.keras.losses.categorical_crossentropy(
+        tf.transpose(labels), tf.transpose(logits), from_logits=True)
+''', "one number"),
+], ids=["averaged", "probabilities_as_logits", "wrong_axis", "no_from_logits", "not_summed"])
+def test_compute_total_loss_rejects_mistakes(src, keyword):
+    ok, msg = run("test_compute_total_loss", compute_total_loss=src)
+    assert not ok and keyword in msg, msg
+
+
+# ---------------------------------------------------------------- train_step
+@pytest.mark.parametrize("src", ['''
+def train_step(X, Y, parameters, optimizer):
+    with tf.GradientTape() as tape:
+        loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)
+    grads = tape.gradient(loss, parameters)          # a dict, keyed like parameters
+    names = sorted(parameters)
+    optimizer.apply_gradients([(grads[k], parameters[k]) for k in names])
+    return loss
+''', '''
+def train_step(X, Y, parameters, optimizer):
+    variables = [parameters[k] for k in parameters]
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        for v in variables:
+            tape.watch(v)
+        J = compute_total_loss(forward_propagation_tf(X, parameters), Y)
+    optimizer.apply(tape.gradient(J, variables), variables)
+    return J
+'''], ids=["dict_gradients", "explicit_watch_apply"])
+def test_train_step_accepts_other_styles(src):
+    ok, msg = run("test_train_step", train_step=src)
+    assert ok, msg
+
+
+STEP_TEMPLATE = '''
+def train_step(X, Y, parameters, optimizer):
+    variables = list(parameters.values())
+    {body}
+    return total_loss
+'''
+
+
+def step(body: str) -> str:
+    return STEP_TEMPLATE.format(body=body.replace("\n", "\n    "))
+
+
+@pytest.mark.parametrize("src, keyword", [
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "grads = tape.gradient(total_loss, variables)"), "apply_gradients"),
+    (step("logits = forward_propagation_tf(X, parameters)\n"
+          "with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(logits, Y)\n"
+          "optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), variables))"),
+     "inside"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "    total_loss = total_loss / tf.cast(tf.shape(X)[1], tf.float32)\n"
+          "optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), variables))"),
+     "TOTAL loss"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))\n"
+          "total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)"),
+     "before the update"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "grads = tape.gradient(total_loss, variables)\n"
+          "optimizer.apply_gradients(zip([-g for g in grads], variables))"), "UP the gradient"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "grads = tape.gradient(total_loss, variables)\n"
+          "optimizer.apply_gradients(zip(grads, variables))\n"
+          "total_loss = float(total_loss)"), "tf.function"),
+], ids=["no_update", "forward_outside_tape", "mean_loss", "loss_after_update", "ascent",
+        "python_float"])
+def test_train_step_rejects_mistakes(src, keyword):
+    ok, msg = run("test_train_step", train_step=src)
+    assert not ok and keyword in msg, msg
+
+
+# ---------------------------------------------------------------- explorers
+def test_train_numpy_net_softmax_regression(ns):
+    from helpers.explorers.softmax import train_numpy_net
+
+    hist = train_numpy_net(ns["X_train"], ns["labels_train"], ns["X_dev"], ns["labels_dev"],
+                           softmax_cross_entropy=ns["softmax_cross_entropy"],
+                           one_hot=ns["one_hot"], hidden_units=0, learning_rate=0.5,
+                           num_iterations=60)
+    assert hist.status == "finished" and hist.costs[-1] < hist.costs[0]
+    assert hist.monitor[-1][1]["dev_accuracy"] > 0.85
+
+
+def test_temperature_explorer_moves_and_reports_not_done(ns):
+    from helpers.explorers.softmax import explore_temperature
+
+    ex = explore_temperature(ns["softmax"], show=False)
+    before = ex.image.value
+    assert before and ex.message.value == ""
+    ex.controls["T"].value = 10 ** -1.5
+    assert ex.image.value != before
+    p = ex.cache[next(k for k in ex.cache if k[0][1] == pytest.approx(10 ** -1.5))]
+    assert p.max() > 0.99  # cold: almost one-hot
+
+    def softmax(Z):
+        raise NotImplementedError()
+
+    ex2 = explore_temperature(softmax, show=False)
+    assert "Not yet" in ex2.message.value and "softmax" in ex2.message.value
+
+
+def small_explorer(ns, **kw):
+    from helpers.explorers.softmax import explore_learning_rate_and_units
+
+    args = dict(softmax_cross_entropy=ns["softmax_cross_entropy"], one_hot=ns["one_hot"],
+                units=(0, 8), num_iterations=20, show=False)
+    args.update(kw)
+    return explore_learning_rate_and_units(ns["X_train"][:, :300], ns["labels_train"][:, :300],
+                                           ns["X_dev"], ns["labels_dev"], **args)
+
+
+def test_learning_rate_explorer_moves_and_renders_divergence(ns):
+    ex = small_explorer(ns)
+    before = ex.image.value
+    assert before and ex.message.value == ""
+    ex.controls["alpha"].value = 0.1
+    assert ex.image.value != before
+    ex.controls["hidden"].value = 8
+    ex.controls["alpha"].value = 10.0
+    result = ex.cache[(("alpha", 10.0), ("hidden", 8))]
+    assert result["diverged"] and np.isnan(result["final_dev"])
+    assert ex.image.value and ex.image.layout.display != "none" and ex.message.value == ""
+
+
+def test_learning_rate_explorer_reports_not_done(ns):
+    def one_hot(labels, C):
+        raise NotImplementedError()
+
+    ex = small_explorer(ns, one_hot=one_hot)
+    assert "Not yet" in ex.message.value and "one_hot" in ex.message.value
+
+    def softmax_cross_entropy(Z, Y):
+        raise NotImplementedError()
+
+    ex = small_explorer(ns, softmax_cross_entropy=softmax_cross_entropy)
+    assert "softmax_cross_entropy" in ex.message.value
+
+
+def test_figures(ns):
+    import matplotlib.pyplot as plt
+
+    from helpers.explorers.softmax import plot_confusion, plot_digit_grid
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(10), size=24).T
+    fig = plot_digit_grid(ns["X_test_raw"][:, :24], ns["labels_test"][0, :24], probs)
+    assert len(fig.axes) == 48
+    ax = plot_confusion(np.diag(np.arange(1, 11)))
+    assert ax.get_xlabel() == "predicted class"
+    plt.close("all")

@@ -1,0 +1,376 @@
+"""Notebook 02 (train/dev/test, bias/variance, L2): its autograder cells accept correct solutions
+in several styles and reject each classic mistake with a message pointing at it; its explorer
+runs the learner's functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.nbtools import cells, namespace, notebook_path, run_test
+
+pytestmark = pytest.mark.xdist_group("nb02")
+
+NB = notebook_path("02")
+
+
+@pytest.fixture(scope="module")
+def base_ns():
+    return namespace(NB)
+
+
+def check(test_id, replace=None, ns=None):
+    return run_test(NB, test_id, replace=replace, ns=ns)
+
+
+def test_structure():
+    kinds = {(k, g) for k, g, _ in cells(NB)}
+    for fn in ("split_train_dev_test", "diagnose_bias_variance",
+               "compute_cost_with_regularization", "backward_propagation_with_regularization"):
+        assert ("solution", fn) in kinds
+        assert ("test", f"test_{fn}") in kinds
+    for _, _, src in cells(NB, "solution"):
+        assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
+
+
+@pytest.mark.parametrize("test_id", [
+    "test_split_train_dev_test", "test_diagnose_bias_variance",
+    "test_compute_cost_with_regularization", "test_backward_propagation_with_regularization"])
+def test_reference_solution_passes(base_ns, test_id):
+    ok, msg = check(test_id, ns=base_ns)
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- split_train_dev_test
+SPLIT_HEAD = '''
+def split_train_dev_test(X, Y, fractions, rng):
+    m = X.shape[1]
+'''
+SPLIT_TAIL = '''
+    m_train = int(round(fractions[0] * m)); m_dev = int(round(fractions[1] * m))
+    a, b = m_train, m_train + m_dev
+    return Xs[:, :a], Ys[:, :a], Xs[:, a:b], Ys[:, a:b], Xs[:, b:], Ys[:, b:]
+'''
+SPLIT_MUTANTS = {
+    "no_shuffle": (SPLIT_HEAD + "    Xs, Ys = X, Y\n" + SPLIT_TAIL, "shuffle"),
+    "separate_perms": (SPLIT_HEAD + "    Xs, Ys = X[:, rng.permutation(m)], Y[:, rng.permutation(m)]\n"
+                       + SPLIT_TAIL, "SAME permutation"),
+    "global_random": (SPLIT_HEAD + "    p = np.random.permutation(m)\n    Xs, Ys = X[:, p], Y[:, p]\n"
+                      + SPLIT_TAIL, "rng"),
+    "drop_remainder": ('''
+def split_train_dev_test(X, Y, fractions, rng):
+    m = X.shape[1]
+    p = rng.permutation(m)
+    Xs, Ys = X[:, p], Y[:, p]
+    a = int(fractions[0] * m); b = a + int(fractions[1] * m); c = b + int(fractions[2] * m)
+    return Xs[:, :a], Ys[:, :a], Xs[:, a:b], Ys[:, a:b], Xs[:, b:c], Ys[:, b:c]
+''', "exactly one set"),
+    "overlap": ('''
+def split_train_dev_test(X, Y, fractions, rng):
+    m = X.shape[1]
+    p = rng.permutation(m)
+    Xs, Ys = X[:, p], Y[:, p]
+    a = int(round(fractions[0] * m)); d = int(round(fractions[1] * m))
+    return Xs[:, :a], Ys[:, :a], Xs[:, a - d:a], Ys[:, a - d:a], Xs[:, a + d:], Ys[:, a + d:]
+''', "appear twice"),
+    "delegates_to_core": ('''
+from helpers.data import split
+def split_train_dev_test(X, Y, fractions, rng):
+    return tuple(split(X, Y, fractions, rng))
+''', "don't call helpers' split"),
+    "delegates_via_module": ('''
+import helpers.data as hd
+def split_train_dev_test(X, Y, fractions, rng):
+    return tuple(hd.split(X, Y, fractions, rng))
+''', "write this yourself"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_MUTANTS))
+def test_split_mutants_fail(name):
+    src, keyword = SPLIT_MUTANTS[name]
+    ok, msg = check("test_split_train_dev_test", {"split_train_dev_test": src})
+    assert not ok, f"mutant {name} passed"
+    assert keyword in msg, f"mutant {name}: {msg}"
+
+
+SPLIT_ALTERNATIVES = [
+    # np.split on a permutation of indices, labels via take
+    '''
+def split_train_dev_test(X, Y, fractions, rng):
+    m = X.shape[1]
+    idx = rng.permutation(m)
+    cuts = [round(fractions[0] * m), round(fractions[0] * m) + round(fractions[1] * m)]
+    tr, dv, te = np.split(idx, cuts)
+    return (np.take(X, tr, axis=1), np.take(Y, tr, axis=1), np.take(X, dv, axis=1),
+            np.take(Y, dv, axis=1), np.take(X, te, axis=1), np.take(Y, te, axis=1))
+''',
+    # shuffle a copy of the stacked data in place, floor for dev size, loop over parts
+    '''
+def split_train_dev_test(X, Y, fractions, rng):
+    data = np.vstack([X, Y]).T.copy()
+    rng.shuffle(data)
+    data = data.T
+    n_x, m = X.shape[0], X.shape[1]
+    sizes = [int(np.round(fractions[0] * m)), int(np.floor(fractions[1] * m + 0.5))]
+    sizes.append(m - sum(sizes))
+    out, start = [], 0
+    for s in sizes:
+        part = data[:, start:start + s]
+        out += [part[:n_x], part[n_x:]]
+        start += s
+    return tuple(out)
+''',
+]
+
+
+@pytest.mark.parametrize("i", range(len(SPLIT_ALTERNATIVES)))
+def test_split_alternatives_pass(i):
+    ok, msg = check("test_split_train_dev_test", {"split_train_dev_test": SPLIT_ALTERNATIVES[i]})
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- diagnose_bias_variance
+DIAG = '''
+def diagnose_bias_variance(train_error, dev_error, base_error, threshold=0.05):
+    bias = {bias}
+    var = {var}
+    if bias > {thr} and var > {thr}:
+        return "high bias and high variance"
+    if bias > {thr}:
+        return "high bias"
+    if var > {thr}:
+        return "high variance"
+    return "good fit"
+'''
+DIAG_MUTANTS = {
+    "variance_vs_base": (DIAG.format(bias="train_error - base_error", var="dev_error - base_error",
+                                     thr="threshold"), "TRAIN error"),
+    "ignores_base": (DIAG.format(bias="train_error", var="dev_error - train_error",
+                                 thr="threshold"), "ignore base_error"),
+    "fixed_threshold": (DIAG.format(bias="train_error - base_error",
+                                    var="dev_error - train_error", thr="0.05"), "threshold argument"),
+    "swapped": (DIAG.format(bias="dev_error - train_error", var="train_error - base_error",
+                            thr="threshold"), "high variance"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIAG_MUTANTS))
+def test_diagnose_mutants_fail(name):
+    src, keyword = DIAG_MUTANTS[name]
+    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
+    assert not ok, f"mutant {name} passed"
+    assert keyword in msg, f"mutant {name}: {msg}"
+
+
+def test_diagnose_alternative_passes():
+    src = '''
+def diagnose_bias_variance(train_error, dev_error, base_error, threshold=0.05):
+    labels = {(False, False): "good fit", (True, False): "high bias",
+              (False, True): "high variance", (True, True): "high bias and high variance"}
+    return labels[(bool(train_error - base_error > threshold),
+                   bool(dev_error - train_error > threshold))]
+'''
+    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- compute_cost_with_regularization
+COST = '''
+def compute_cost_with_regularization(AL, Y, parameters, lambd):
+    m = Y.shape[1]
+    ce = binary_cross_entropy(AL, Y)
+    L = len([k for k in parameters if k.startswith("W")])
+    Ws = [parameters["W" + str(l)] for l in range(1, L + 1)]
+    return ce + {penalty}
+'''
+COST_MUTANTS = {
+    "lambda_over_m": ("lambd / m * sum(np.sum(W ** 2) for W in Ws)", "twice too big"),
+    "missing_1_over_m": ("lambd / 2 * sum(np.sum(W ** 2) for W in Ws)", "1/m is missing"),
+    "biases_included": ("lambd / (2 * m) * sum(np.sum(v ** 2) for v in parameters.values())",
+                        "includes the biases"),
+    "last_layer_only": ("lambd / (2 * m) * np.sum(Ws[-1] ** 2)", "only the last layer"),
+    "fixed_three_layers": ("lambd / (2 * m) * sum(np.sum(parameters[k] ** 2) for k in "
+                           "('W1', 'W2', 'W3') if k in parameters)", "every layer"),
+    "norm_not_squared": ("lambd / (2 * m) * sum(np.linalg.norm(W) for W in Ws)", "square"),
+    "missing_cross_entropy": ("lambd / (2 * m) * sum(np.sum(W ** 2) for W in Ws) - ce",
+                              "plain cross-entropy"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COST_MUTANTS))
+def test_cost_mutants_fail(name):
+    penalty, keyword = COST_MUTANTS[name]
+    src = COST.format(penalty=penalty)
+    ok, msg = check("test_compute_cost_with_regularization",
+                    {"compute_cost_with_regularization": src})
+    assert not ok, f"mutant {name} passed"
+    assert keyword in msg, f"mutant {name}: {msg}"
+
+
+COST_ALTERNATIVES = [
+    # own cross-entropy, Frobenius norm squared, loop over sorted keys
+    '''
+def compute_cost_with_regularization(AL, Y, parameters, lambd):
+    m = Y.shape[1]
+    logprobs = np.multiply(-np.log(AL), Y) + np.multiply(-np.log(1 - AL), 1 - Y)
+    cost = np.sum(logprobs) / m
+    l2 = 0
+    for key in sorted(parameters):
+        if key[0] == "W":
+            l2 = l2 + np.linalg.norm(parameters[key], "fro") ** 2
+    return cost + (1 / m) * (lambd / 2) * l2
+''',
+    # vectorised with einsum and a dot product
+    '''
+def compute_cost_with_regularization(AL, Y, parameters, lambd):
+    m = AL.shape[1]
+    cross = -(np.dot(Y, np.log(AL).T) + np.dot(1 - Y, np.log(1 - AL).T)).item() / m
+    penalty = sum(np.einsum("ij,ij->", v, v) for k, v in parameters.items() if k.startswith("W"))
+    return cross + lambd * penalty / (2 * m)
+''',
+]
+
+
+@pytest.mark.parametrize("i", range(len(COST_ALTERNATIVES)))
+def test_cost_alternatives_pass(i):
+    ok, msg = check("test_compute_cost_with_regularization",
+                    {"compute_cost_with_regularization": COST_ALTERNATIVES[i]})
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- backward_propagation_with_regularization
+BACK = '''
+def backward_propagation_with_regularization(X, Y, cache, lambd):
+    m = X.shape[1]
+    (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache
+    dZ3 = A3 - Y
+    dW3 = dZ3 @ A2.T / m + {r3}
+    db3 = np.sum(dZ3, axis=1, keepdims=True) / m {rb}
+    dA2 = W3.T @ dZ3
+    dZ2 = dA2 * (A2 > 0)
+    dW2 = dZ2 @ A1.T / m + {r2}
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dA1 = W2.T @ dZ2
+    dZ1 = dA1 * (A1 > 0)
+    dW1 = dZ1 @ X.T / {m1} + {r1}
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}}
+'''
+OK = dict(r1="lambd / m * W1", r2="lambd / m * W2", r3="lambd / m * W3", rb="", m1="m")
+BACK_MUTANTS = {
+    "missing_in_layer_2": (dict(OK, r2="0"), "dW2 is missing the regularization term"),
+    "missing_everywhere": (dict(OK, r1="0", r2="0", r3="0"), "missing the regularization term"),
+    "half_term": (dict(OK, r1="lambd / (2 * m) * W1", r2="lambd / (2 * m) * W2",
+                       r3="lambd / (2 * m) * W3"), "not (lambd / (2 m)) W"),
+    "missing_1_over_m": (dict(OK, r1="lambd * W1", r2="lambd * W2", r3="lambd * W3"),
+                         "1/m is missing"),
+    "bias_regularized": (dict(OK, rb="+ lambd / m * b3"), "biases are not regularized"),
+    "plain_backprop_wrong": (dict(OK, m1="1"), "check the plain backprop"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BACK_MUTANTS))
+def test_backward_mutants_fail(name):
+    fmt, keyword = BACK_MUTANTS[name]
+    ok, msg = check("test_backward_propagation_with_regularization",
+                    {"backward_propagation_with_regularization": BACK.format(**fmt)})
+    assert not ok, f"mutant {name} passed"
+    assert keyword in msg, f"mutant {name}: {msg}"
+
+
+def test_backward_blames_a_wrong_cost():
+    """A right backward pass with a wrong cost (λ/m): the test says to fix the cost first."""
+    wrong_cost = COST.format(penalty="lambd / m * sum(np.sum(W ** 2) for W in Ws)")
+    ok, msg = check("test_backward_propagation_with_regularization",
+                    {"compute_cost_with_regularization": wrong_cost})
+    assert not ok and "fix that function first" in msg, msg
+
+
+def test_backward_alternative_passes():
+    src = '''
+def backward_propagation_with_regularization(X, Y, cache, lambd):
+    m = X.shape[1]
+    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache
+    grads = {}
+    dZ = A3 - Y
+    layers = [(3, A2, W3, None), (2, A1, W2, Z2), (1, X, W1, Z1)]
+    Ws = {1: W1, 2: W2, 3: W3}
+    Zs = {1: Z1, 2: Z2}
+    prev = {3: A2, 2: A1, 1: X}
+    for l in (3, 2, 1):
+        grads["dW%d" % l] = (np.dot(dZ, prev[l].T) + lambd * Ws[l]) / m
+        grads["db%d" % l] = dZ.mean(axis=1).reshape(-1, 1)
+        if l > 1:
+            dZ = np.dot(Ws[l].T, dZ) * np.where(Zs[l - 1] > 0, 1.0, 0.0)
+    return grads
+'''
+    ok, msg = check("test_backward_propagation_with_regularization",
+                    {"backward_propagation_with_regularization": src})
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- the explorer
+def _fast_explorer(ns, monkeypatch, **overrides):
+    import helpers.explorers.regularization as R
+
+    monkeypatch.setattr(R, "LAMBDAS", [0.0, 0.1, 10.0])
+    funcs = dict(forward=ns["forward_propagation"], cost=ns["compute_cost_with_regularization"],
+                 backward=ns["backward_propagation_with_regularization"],
+                 init=ns["glorot_uniform"])
+    funcs.update(overrides)
+    return R.explore_lambda(ns["X_train"], ns["Y_train"], ns["X_dev"], ns["Y_dev"],
+                            num_iterations=200, show=False, **funcs)
+
+
+def test_explorer_slider_redraws(base_ns, monkeypatch):
+    ex = _fast_explorer(base_ns, monkeypatch)
+    slider = ex.controls["lambd"]
+    assert [v for _, v in slider.options] == [0.0, 0.1, 10.0]
+    before = ex.image.value
+    assert before and ex.message.value == ""
+    slider.value = 10.0
+    assert ex.image.value != before
+    assert len(ex.cache) == 3
+    norms = {k[0][1]: sum(r["norms"]) for k, r in ex.cache.items()}
+    assert norms[10.0] < norms[0.0], "a large λ must shrink the weights"
+
+
+def test_explorer_not_done_message(base_ns, monkeypatch):
+    def compute_cost_with_regularization(AL, Y, parameters, lambd):
+        raise NotImplementedError()
+
+    ex = _fast_explorer(base_ns, monkeypatch, cost=compute_cost_with_regularization)
+    assert "Not yet" in ex.message.value
+    assert "compute_cost_with_regularization" in ex.message.value
+
+
+def test_explorer_shows_diverged(base_ns, monkeypatch):
+    import helpers.explorers.regularization as R
+
+    monkeypatch.setattr(R, "LAMBDAS", [0.0, 0.1])
+    ns = base_ns
+    ex = R.explore_lambda(ns["X_train"], ns["Y_train"], ns["X_dev"], ns["Y_dev"],
+                          forward=ns["forward_propagation"],
+                          cost=ns["compute_cost_with_regularization"],
+                          backward=ns["backward_propagation_with_regularization"],
+                          init=ns["glorot_uniform"], learning_rate=1e4, num_iterations=50,
+                          show=False)
+    assert all(r["diverged"] for r in ex.cache.values())
+    assert ex.image.value and ex.message.value == ""
+
+
+def test_summaries_and_early_stopping(base_ns):
+    import helpers.explorers.regularization as R
+    from helpers.training import train
+
+    ns = base_ns
+    X, Y, Xd, Yd = ns["X_train"], ns["Y_train"], ns["X_dev"], ns["Y_dev"]
+    h = train(X, Y, [2, 20, 3, 1], init=ns["glorot_uniform"], rng=np.random.default_rng(0),
+              learning_rate=0.3, num_iterations=300,
+              monitor=R.dev_cost_monitor(X, Y, Xd, Yd), monitor_every=50)
+    step, params = R.best_iteration(h)
+    assert step in [s for s, _ in h.monitor] and set(params) == set(h.parameters)
+    s = R.summarize(h, X, Y, Xd, Yd)
+    assert 0 <= s["train_acc"] <= 1 and len(s["norms"]) == 3
+    assert R.weight_norms({"W1": np.ones((2, 2)), "b1": np.ones((2, 1))}) == [2.0]

@@ -1,0 +1,248 @@
+"""Notebook 03 (dropout): its autograder cells accept correct solutions in several styles and
+reject each classic mistake with a message pointing at it; its explorer runs the learner's
+functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.nbtools import cells, namespace, notebook_path, run_test
+
+pytestmark = pytest.mark.xdist_group("nb03")
+
+NB = notebook_path("03")
+FWD, BWD = "forward_propagation_with_dropout", "backward_propagation_with_dropout"
+
+
+@pytest.fixture(scope="module")
+def base_ns():
+    return namespace(NB)
+
+
+def check(test_id, replace=None, ns=None):
+    return run_test(NB, test_id, replace=replace, ns=ns)
+
+
+def test_structure():
+    kinds = {(k, g) for k, g, _ in cells(NB)}
+    for fn in (FWD, BWD):
+        assert ("solution", fn) in kinds and ("test", f"test_{fn}") in kinds
+    # the L2 functions of notebook 02 appear only inside solution regions here
+    for kind, gid, src in cells(NB):
+        if kind != "solution":
+            assert "lambd / m * W" not in src and "lambd / (2 * m)" not in src, gid
+
+
+@pytest.mark.parametrize("test_id", [f"test_{FWD}", f"test_{BWD}"])
+def test_reference_solution_passes(base_ns, test_id):
+    ok, msg = check(test_id, ns=base_ns)
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- forward
+FWD_SRC = '''
+def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
+    W1, b1 = parameters["W1"], parameters["b1"]
+    W2, b2 = parameters["W2"], parameters["b2"]
+    W3, b3 = parameters["W3"], parameters["b3"]
+    {pre}
+    Z1 = W1 @ X + b1
+    A1 = np.maximum(Z1, 0)
+    D1 = {mask1}
+    A1 = {drop1}
+    Z2 = W2 @ A1 + b2
+    A2 = np.maximum(Z2, 0)
+    D2 = {mask2}
+    A2 = A2 * D2 / keep_prob
+    Z3 = W3 @ A2 + b3
+    A3 = 1 / (1 + np.exp(-Z3))
+    {post}
+    return A3, (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
+'''
+FOK = dict(pre="", post="", mask1="rng.random(A1.shape) < keep_prob",
+           mask2="rng.random(A2.shape) < keep_prob", drop1="A1 * D1 / keep_prob")
+FWD_MUTANTS = {
+    "no_division": (dict(FOK, drop1="A1 * D1"), "divide by keep_prob"),
+    "divided_twice": (dict(FOK, drop1="A1 * D1 / keep_prob / keep_prob"), "twice"),
+    "inverted_comparison": (dict(FOK, mask1="rng.random(A1.shape) > keep_prob",
+                                 mask2="rng.random(A2.shape) > keep_prob"), "inverted"),
+    "mask_per_unit_only": (dict(FOK, mask1="rng.random((A1.shape[0], 1)) < keep_prob"),
+                           "wrong shape"),
+    "mask_flat": (dict(FOK, mask2="rng.random(A2.shape[0]) < keep_prob"), "wrong shape"),
+    "dropout_on_input": (dict(FOK, pre="X = X * (rng.random(X.shape) < keep_prob) / keep_prob"),
+                         "input layer"),
+    "dropout_on_output": (dict(FOK, post="A3 = A3 * (rng.random(A3.shape) < keep_prob) / keep_prob"),
+                          "output layer"),
+    "global_random": (dict(FOK, mask1="np.random.rand(*A1.shape) < keep_prob"), "rng argument"),
+    "seeded_inside": (dict(FOK, pre="rng = np.random.default_rng(0)"), "rng argument"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FWD_MUTANTS))
+def test_forward_mutants_fail(name):
+    fmt, keyword = FWD_MUTANTS[name]
+    ok, msg = check(f"test_{FWD}", {FWD: FWD_SRC.format(**fmt)})
+    assert not ok, f"mutant {name} passed"
+    assert keyword in msg, f"mutant {name}: {msg}"
+
+
+FWD_ALTERNATIVES = [
+    # a loop over the two hidden layers, uniform draws via rng.uniform, float masks, np.dot
+    '''
+def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
+    A = X
+    out = []
+    for l in (1, 2):
+        W, b = parameters["W%d" % l], parameters["b%d" % l]
+        Z = np.dot(W, A) + b
+        A = np.where(Z > 0, Z, 0.0)
+        D = (rng.uniform(0, 1, size=A.shape) < keep_prob).astype(float)
+        A = np.multiply(A, D)
+        A = A / keep_prob
+        out += [Z, D, A, W, b]
+    W3, b3 = parameters["W3"], parameters["b3"]
+    Z3 = np.dot(W3, A) + b3
+    A3 = 1.0 / (1.0 + np.exp(-Z3))
+    return A3, tuple(out + [Z3, A3, W3, b3])
+''',
+    # the core's relu/sigmoid, binomial masks
+    '''
+def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
+    W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ["W1", "b1", "W2", "b2", "W3", "b3"])
+    Z1 = W1.dot(X) + b1
+    A1, _ = relu_forward(Z1)
+    D1 = rng.binomial(1, keep_prob, size=A1.shape)
+    A1 = (A1 * D1) * (1 / keep_prob)
+    Z2 = W2.dot(A1) + b2
+    A2, _ = relu_forward(Z2)
+    D2 = rng.binomial(1, keep_prob, size=A2.shape)
+    A2 = (A2 * D2) * (1 / keep_prob)
+    Z3 = W3.dot(A2) + b3
+    A3, _ = sigmoid_forward(Z3)
+    return A3, (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
+''',
+]
+
+
+@pytest.mark.parametrize("i", range(len(FWD_ALTERNATIVES)))
+def test_forward_alternatives_pass(i):
+    ok, msg = check(f"test_{FWD}", {FWD: FWD_ALTERNATIVES[i]})
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- backward
+BWD_SRC = '''
+def backward_propagation_with_dropout(X, Y, cache, keep_prob):
+    m = X.shape[1]
+    (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) = cache
+    {pre}
+    dZ3 = A3 - Y
+    dW3 = dZ3 @ A2.T / m
+    db3 = np.sum(dZ3, axis=1, keepdims=True) / m
+    dA2 = W3.T @ dZ3
+    dA2 = {drop2}
+    dZ2 = dA2 * ({act2} > 0)
+    dW2 = dZ2 @ A1.T / m
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dA1 = W2.T @ dZ2
+    dA1 = {drop1}
+    dZ1 = dA1 * ({act1} > 0)
+    dW1 = dZ1 @ X.T / m
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}}
+'''
+BOK = dict(pre="", drop1="dA1 * D1 / keep_prob", drop2="dA2 * D2 / keep_prob",
+           act1="A1", act2="A2")
+ZOK = dict(BOK, act1="Z1", act2="Z2")  # ReLU derivative from Z: the masks must be applied
+BWD_MUTANTS = {
+    "masks_not_used": (dict(ZOK, drop1="dA1 / keep_prob", drop2="dA2 / keep_prob"),
+                       "masks are not reused"),
+    "masks_and_division_missing": (dict(ZOK, drop1="dA1", drop2="dA2"), "masks are not reused"),
+    "mask_layer_1_missing": (dict(ZOK, drop1="dA1 / keep_prob"), "multiply dA1 by D1"),
+    "no_division_z_style": (dict(ZOK, drop1="dA1 * D1", drop2="dA2 * D2"), "forgot to divide"),
+    "no_division": (dict(BOK, drop1="dA1 * D1", drop2="dA2 * D2"), "forgot to divide"),
+    "divided_twice": (dict(BOK, drop1="dA1 * D1 / keep_prob ** 2",
+                           drop2="dA2 * D2 / keep_prob ** 2"), "twice"),
+    "new_masks": (dict(BOK, pre="D1 = np.random.rand(*A1.shape) < keep_prob; "
+                                "D2 = np.random.rand(*A2.shape) < keep_prob"), "reuse the masks"),
+}
+
+
+def test_backward_z_style_passes():
+    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
+    assert ok, msg
+
+
+@pytest.mark.parametrize("name", sorted(BWD_MUTANTS))
+def test_backward_mutants_fail(name):
+    fmt, keyword = BWD_MUTANTS[name]
+    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**fmt)})
+    assert not ok, f"mutant {name} passed"
+    assert keyword in msg, f"mutant {name}: {msg}"
+
+
+def test_backward_alternative_passes():
+    src = '''
+def backward_propagation_with_dropout(X, Y, cache, keep_prob):
+    m = X.shape[1]
+    Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3 = cache
+    grads = {}
+    dZ = A3 - Y
+    for l, A_prev, W, D, Z in ((3, A2, W3, D2, Z2), (2, A1, W2, D1, Z1), (1, X, W1, None, None)):
+        grads["dW%d" % l] = np.dot(dZ, A_prev.T) / m
+        grads["db%d" % l] = np.mean(dZ, axis=1, keepdims=True)
+        if D is not None:
+            dA = np.dot(W.T, dZ) * D.astype(float) / keep_prob
+            dZ = np.where(Z > 0, dA, 0.0)
+    return grads
+'''
+    ok, msg = check(f"test_{BWD}", {BWD: src})
+    assert ok, msg
+
+
+# ---------------------------------------------------------------- the explorer
+def _fast_explorer(ns, monkeypatch, **overrides):
+    import helpers.explorers.dropout as D
+
+    monkeypatch.setattr(D, "KEEP_PROB_STEP", 0.25)  # three slider values instead of eleven
+    monkeypatch.setattr(D, "MASK_DRAWS", 20)
+    funcs = dict(forward=ns[FWD], backward=ns[BWD], init=ns["glorot_uniform"])
+    funcs.update(overrides)
+    return D.explore_keep_prob(ns["X_train"], ns["Y_train"], ns["X_dev"], ns["Y_dev"],
+                               num_iterations=150, show=False, **funcs)
+
+
+def test_explorer_slider_redraws(base_ns, monkeypatch):
+    ex = _fast_explorer(base_ns, monkeypatch)
+    before = ex.image.value
+    assert before and ex.message.value == ""
+    ex.controls["keep_prob"].value = 0.5
+    assert ex.image.value != before
+    assert len(ex.cache) == 3
+    for key, r in ex.cache.items():
+        kp = key[0][1]
+        means = r["means"]
+        # the learner's inverted dropout keeps the layer's mean activation
+        assert abs(means["inverted"].mean() / means["plain"] - 1) < 0.05, kp
+        assert np.allclose(means["not_inverted"], means["inverted"] * kp)
+
+
+def test_explorer_not_done_message(base_ns, monkeypatch):
+    def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
+        raise NotImplementedError()
+
+    ex = _fast_explorer(base_ns, monkeypatch, forward=forward_propagation_with_dropout)
+    assert "Not yet" in ex.message.value and FWD in ex.message.value
+
+
+def test_explorer_shows_diverged(base_ns, monkeypatch):
+    import helpers.explorers.dropout as D
+
+    monkeypatch.setattr(D, "KEEP_PROB_STEP", 0.5)
+    ns = base_ns
+    ex = D.explore_keep_prob(ns["X_train"], ns["Y_train"], ns["X_dev"], ns["Y_dev"],
+                             forward=ns[FWD], backward=ns[BWD], init=ns["glorot_uniform"],
+                             learning_rate=1e4, num_iterations=50, show=False)
+    assert all(r["diverged"] for r in ex.cache.values())
+    assert ex.image.value and ex.message.value == ""

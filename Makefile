@@ -7,6 +7,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 NB     ?=
+# The course's matrices are small: one BLAS thread each is fastest, and several threads per
+# process fight badly when tests or kernels run side by side on a small machine.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: lab test check workspace fresh release lint bench browser-deps clean-venv
 

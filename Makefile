@@ -12,7 +12,8 @@ NB     ?=
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test check workspace fresh release lint bench browser-deps clean-venv
+.PHONY: lab test check workspace fresh release collect autograde feedback export lint bench \
+        browser-deps clean-venv
 
 # Create .venv and install the pinned course environment plus helpers/grading (editable).
 # Re-runs only when requirements.txt or pyproject.toml change.
@@ -44,14 +45,29 @@ check: $(STAMP)
 fresh: $(STAMP)
 	$(PY) -m grading workspace --fresh $(NB)
 
+# The instructor's round trip (see README): release, collect FROM=..., autograde, feedback, export.
 release: $(STAMP)
 	$(PY) -m grading release
+
+collect: $(STAMP)
+	$(PY) -m grading collect $(FROM)
+
+autograde: $(STAMP)
+	$(PY) -m grading autograde
+
+feedback: $(STAMP)
+	$(PY) -m grading feedback
+
+export: $(STAMP)
+	$(PY) -m grading export
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 bench: $(STAMP)
 	$(PY) bench/core_speed.py
+	$(PY) bench/notebook_runtime.py
+	$(PY) bench/grading_speed.py
 
 # The browser tests need Debian's chromium; installed with apt when missing (needs root).
 browser-deps:

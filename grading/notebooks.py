@@ -1,0 +1,469 @@
+"""Reading source notebooks, making student versions, and rebuilding a submission for grading.
+
+A submission is never executed as it was handed in. :func:`assemble` rebuilds it from the
+*source* notebook: every test cell, locked cell and ordinary course cell comes from the source
+(with its hidden tests); only the learner's answers (solution cells, matched by ``grade_id``) and
+the cells the learner added come from the submission. So edited, moved, duplicated or re-pointed
+test cells, changed points and a foreign kernelspec have no effect, and a deleted test cell is
+noticed (it scores 0 and is reported).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+
+# Roles of the cells of an assembled notebook (what the executor does with them).
+SOURCE, STUDENT, TEST, DELETED = "source", "student", "test", "deleted"
+
+
+class NotebookError(Exception):
+    """A notebook that cannot be read or used; the message says what to do."""
+
+
+def read(path: Path | str) -> NotebookNode:
+    path = Path(path)
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such notebook") from None
+    except Exception as exc:  # malformed JSON, not a notebook, wrong encoding
+        raise NotebookError(
+            f"{path}: not a readable notebook ({type(exc).__name__}: {str(exc)[:200]}). "
+            "Open it in JupyterLab and save it again, or take a fresh copy."
+        ) from None
+
+
+def reads(text: str | bytes, name: str = "notebook") -> NotebookNode:
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        nb = nbformat.reads(text, as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("no list of cells")
+        return nb
+    except Exception as exc:
+        raise NotebookError(
+            f"{name}: not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+
+
+def meta(cell) -> dict:
+    md = cell.get("metadata") or {}
+    nbg = md.get("nbgrader") if isinstance(md, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def grade_id(cell) -> str | None:
+    gid = meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
+
+
+def source_text(cell) -> str:
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(str(s) for s in src)
+    return src if isinstance(src, str) else ""
+
+
+def is_solution(cell) -> bool:
+    return bool(meta(cell).get("solution"))
+
+
+def is_test(cell) -> bool:
+    m = meta(cell)
+    return bool(m.get("grade")) and not m.get("solution") and cell.get("cell_type") == "code"
+
+
+def strip_hidden(text: str) -> str:
+    """The visible part of a test cell (hidden test regions and their markers removed)."""
+    out, hidden = [], False
+    for line in text.splitlines(keepends=True):
+        if BEGIN_HIDDEN in line:
+            hidden = True
+        elif END_HIDDEN in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "".join(out).rstrip("\n")
+
+
+@dataclass
+class Exercise:
+    name: str  # the solution cell's grade_id (the function's name)
+    tests: list[str] = field(default_factory=list)  # grade_ids of its test cells
+
+
+@dataclass
+class SourceInfo:
+    """What the grader needs to know about one source notebook."""
+
+    path: Path
+    nb: NotebookNode
+    points: dict[str, float]  # test grade_id -> points, in notebook order
+    solutions: list[str]
+    exercises: list[Exercise]
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(self.points.values()))
+
+    def exercise_of(self, test_id: str) -> str:
+        for ex in self.exercises:
+            if test_id in ex.tests:
+                return ex.name
+        return test_id
+
+
+def load_source(path: Path | str) -> SourceInfo:
+    path = Path(path)
+    nb = read(path)
+    points: dict[str, float] = {}
+    solutions: list[str] = []
+    exercises: list[Exercise] = []
+    seen: set[str] = set()
+    last_solution: str | None = None
+    for i, cell in enumerate(nb.cells):
+        gid = grade_id(cell)
+        if meta(cell) and not gid and (is_solution(cell) or meta(cell).get("grade")):
+            raise NotebookError(f"{path.name}: cell {i} is an nbgrader cell without a grade_id")
+        if gid is None:
+            continue
+        if gid in seen:
+            raise NotebookError(f"{path.name}: grade_id {gid!r} is used by two cells")
+        seen.add(gid)
+        if is_solution(cell):
+            solutions.append(gid)
+            last_solution = gid
+        elif is_test(cell):
+            try:
+                points[gid] = float(meta(cell).get("points", 0))
+            except (TypeError, ValueError):
+                raise NotebookError(f"{path.name}: test cell {gid!r} has no numeric points") from None
+            target = gid[5:] if gid.startswith("test_") and gid[5:] in solutions else last_solution
+            ex = next((e for e in exercises if e.name == target), None)
+            if ex is None:
+                ex = Exercise(target or gid)
+                exercises.append(ex)
+            ex.tests.append(gid)
+    return SourceInfo(path, nb, points, solutions, exercises)
+
+
+def solution_regions(nb: NotebookNode) -> list[str]:
+    """The text of every solution region and hidden-test region of a source notebook."""
+    regions = []
+    for cell in nb.cells:
+        lines = source_text(cell).splitlines()
+        inside, buf = None, []
+        for line in lines:
+            if BEGIN_SOLUTION in line or BEGIN_HIDDEN in line:
+                inside, buf = line, []
+            elif (END_SOLUTION in line or END_HIDDEN in line) and inside is not None:
+                text = "\n".join(b for b in buf if b.strip())
+                if text.strip():
+                    regions.append(text)
+                inside = None
+            elif inside is not None:
+                buf.append(line)
+    return regions
+
+
+def _lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def leaked_regions(source_nb: NotebookNode, release_nb: NotebookNode) -> list[str]:
+    """The solution / hidden-test regions of a source notebook whose code is still in a release:
+    a region leaks when all its lines appear, in order and consecutively, as whole lines of one
+    cell of the release (a formula quoted inside a sentence of a docstring does not count)."""
+    cells = [_lines(source_text(c)) for c in release_nb.cells]
+    leaked = []
+    for region in solution_regions(source_nb):
+        want = _lines(region)
+        n = len(want)
+        if n and any(cell[i : i + n] == want for cell in cells for i in range(len(cell) - n + 1)):
+            leaked.append(region)
+    return leaked
+
+
+def student_version(nb: NotebookNode) -> NotebookNode:
+    """The learner's version of a source notebook, made by nbgrader's own preprocessors."""
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
+    )
+
+    nb = copy.deepcopy(nb)
+    resources: dict = {}
+    for pp in (
+        LockCells,
+        ClearSolutions,
+        ClearOutput,
+        CheckCellMetadata,
+        ComputeChecksums,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ComputeChecksums,
+        CheckCellMetadata,
+    ):
+        nb, resources = pp().preprocess(nb, resources)
+    return nb
+
+
+def _parse(code: str) -> ast.Module | None:
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.splitlines())
+    try:
+        return ast.parse(code)
+    except SyntaxError:
+        return None
+
+
+def top_level_imports(code: str) -> list[str]:
+    """The import statements at the top level of some code, as code lines (for re-binding)."""
+    tree = _parse(code)
+    if tree is None:
+        return []
+    return [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+
+
+def top_level_names(code: str) -> set[str]:
+    """The names some code binds at its top level (assignments, defs, classes, imports)."""
+    tree = _parse(code)
+    names: set[str] = set()
+    for node in tree.body if tree else []:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {a.asname or a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.With):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    names.add(sub.id)
+    return names
+
+
+@dataclass
+class Assembled:
+    nb: NotebookNode
+    roles: list[str]
+    problems: list[str]  # what was wrong with the submission (reported to the instructor)
+    deleted: list[str]  # grade_ids of test cells missing from the submission
+    reimports: list[str]  # the course's own imports, re-bound before every test cell
+    course_names: list[str]  # names the course's own cells bind (kept even if they shadow builtins)
+
+
+def _clean_cell(cell: dict, cell_type: str, src: str, md: dict | None = None) -> NotebookNode:
+    if cell_type == "code":
+        new = nbformat.v4.new_code_cell(src)
+    elif cell_type == "markdown":
+        new = nbformat.v4.new_markdown_cell(src)
+    else:
+        new = nbformat.v4.new_raw_cell(src)
+    if md:
+        new.metadata.update(copy.deepcopy(md))
+    if isinstance(cell, dict) and isinstance(cell.get("id"), str):
+        new["id"] = cell["id"]
+    return new
+
+
+def assemble(source: SourceInfo, submitted: NotebookNode | None, hidden: bool = True) -> Assembled:
+    """The notebook to execute: the source's own cells plus the learner's answers and cells.
+
+    ``submitted`` is None when the submission could not be read: then every answer is empty.
+    With ``hidden=False`` (the learner's self-check) hidden tests are left out.
+    """
+    problems: list[str] = []
+    src_cells = source.nb.cells
+    src_gids = {grade_id(c): c for c in src_cells if grade_id(c)}
+    src_ids = {c.get("id"): c for c in src_cells if c.get("id") and not grade_id(c)}
+    sub_cells = list(submitted.cells) if submitted is not None else []
+
+    first: dict[str, dict] = {}
+    attached: dict[object, list[NotebookNode]] = {}
+    anchor: object = None
+    for n, cell in enumerate(sub_cells):
+        if not isinstance(cell, dict):
+            problems.append(f"cell {n} is not a cell; ignored")
+            continue
+        gid = grade_id(cell)
+        ctype = cell.get("cell_type")
+        if ctype not in ("code", "markdown", "raw"):
+            problems.append(f"cell {n} has unknown type {ctype!r}; ignored")
+            continue
+        if gid in src_gids and gid not in first:
+            first[gid] = cell
+            src_cell = src_gids[gid]
+            if is_solution(src_cell) and not is_solution(cell):
+                problems.append(f"cell {gid!r}: its nbgrader metadata was changed")
+            if is_test(src_cell):
+                if source_text(cell).strip() != source_text(src_cell).strip() and hidden:
+                    # the learner sees only the visible part; compare with that
+                    if source_text(cell).strip() != strip_hidden(source_text(src_cell)).strip():
+                        problems.append(f"test cell {gid!r} was edited; the original was graded")
+                try:
+                    pts = float(meta(cell).get("points", -1))
+                except (TypeError, ValueError):
+                    pts = -1
+                if pts != source.points.get(gid):
+                    problems.append(f"test cell {gid!r}: points changed; the course's points used")
+            anchor = ("gid", gid)
+            continue
+        if gid in src_gids:
+            problems.append(f"a second cell claims grade_id {gid!r}; run as an ordinary cell")
+        elif meta(cell):
+            if gid or meta(cell).get("grade") or meta(cell).get("solution"):
+                problems.append(
+                    f"cell {n} carries nbgrader metadata unknown to the course"
+                    f" ({gid or 'no grade_id'}); run as an ordinary cell"
+                )
+        cid = cell.get("id")
+        if gid is None and cid in src_ids and not meta(cell):
+            anchor = ("id", cid)
+            continue
+        if ctype == "raw":
+            continue
+        attached.setdefault(anchor, []).append(_clean_cell(cell, ctype, source_text(cell)))
+
+    out: list[NotebookNode] = list(attached.get(None, []))
+    roles: list[str] = [STUDENT] * len(out)
+    deleted: list[str] = []
+    reimports: list[str] = []
+    course_names: set[str] = set()
+    protected = set(source.solutions)
+    for sc in src_cells:
+        gid = grade_id(sc)
+        ctype = sc.get("cell_type", "code")
+        md = {"nbgrader": copy.deepcopy(meta(sc))} if meta(sc) else None
+        if gid and is_solution(sc):
+            sub = first.get(gid)
+            if sub is None:
+                problems.append(f"answer cell {gid!r} is missing from the submission")
+                text = ""
+            else:
+                text = source_text(sub)
+            out.append(_clean_cell(sc, ctype, text, md))
+            roles.append(STUDENT if ctype == "code" else SOURCE)
+        elif gid and is_test(sc):
+            text = source_text(sc) if hidden else strip_hidden(source_text(sc))
+            cell = _clean_cell(sc, ctype, text, md)
+            if gid not in first and submitted is not None:
+                deleted.append(gid)
+                problems.append(f"test cell {gid!r} was deleted from the submission: it scores 0")
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stdout",
+                        text="This test cell was deleted from the submission; it scores 0.\n",
+                    )
+                ]
+                roles.append(DELETED)
+            else:
+                roles.append(TEST)
+            out.append(cell)
+        else:
+            out.append(_clean_cell(sc, ctype, source_text(sc), md))
+            roles.append(SOURCE)
+            if ctype == "code":
+                course_names.update(top_level_names(source_text(sc)))
+                for line in top_level_imports(source_text(sc)):
+                    names = _bound_names(line)
+                    if names and not (names & protected) and line not in reimports:
+                        reimports.append(line)
+        key = ("gid", gid) if gid else ("id", sc.get("id"))
+        extra = attached.get(key, [])
+        out.extend(extra)
+        roles.extend([STUDENT] * len(extra))
+
+    used: set[str] = set()
+    for n, cell in enumerate(out):
+        cid = cell.get("id")
+        if not isinstance(cid, str) or cid in used or not re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", cid):
+            cell["id"] = f"cell-{n}"
+            while cell["id"] in used:
+                cell["id"] += "x"
+        used.add(cell["id"])
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = copy.deepcopy(source.nb.metadata)  # the course's kernelspec, never the learner's
+    nb.cells = out
+    return Assembled(nb, roles, problems, deleted, reimports, sorted(course_names))
+
+
+def _bound_names(import_line: str) -> set[str]:
+    node = ast.parse(import_line).body[0]
+    names = set()
+    for alias in node.names:  # type: ignore[attr-defined]
+        if alias.name == "*":
+            return set()
+        names.add(alias.asname or alias.name.split(".")[0])
+    return names
+
+
+# Words that honest answers to this course never need but tampering does. A submission that uses
+# them is *flagged for review* (reported, scores unchanged).
+_SUSPICIOUS = [
+    r"get_ipython",
+    r"input_transformers",
+    r"ast_transformers",
+    r"showtraceback",
+    r"sys\.modules",
+    r"__code__",
+    r"__builtins__",
+    r"\bbuiltins\b",
+    r"_getframe",
+    r"currentframe",
+    r"\bf_back\b",
+    r"\bf_globals\b",
+    r"settrace",
+    r"setprofile",
+    r"\bctypes\b",
+    r"\bgc\.",
+    r"os\._exit",
+    r"sys\.exit",
+    r"\bsignal\b",
+    r"\bresource\b",
+    r"gradebook",
+    r"subprocess",
+    r"\bsocket\b",
+    r"\bsetattr\s*\(\s*(np|numpy)",
+    r"(np|numpy)\.testing\.\w+\s*=",
+    r"(np|numpy)\.\w+\s*=[^=]",
+    r"addaudithook",
+    r"excepthook",
+    r"\bkernel\b\s*\.",
+]
+
+
+def suspicious(nb: NotebookNode | None, raw: str | None = None) -> list[str]:
+    """The tampering-like words found in a submission's code (for the instructor's review)."""
+    text = raw if raw is not None else ""
+    if nb is not None:
+        text = "\n".join(
+            source_text(c) for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"
+        )
+    found = []
+    for pat in _SUSPICIOUS:
+        m = re.search(pat, text)
+        if m:
+            found.append(m.group(0).strip())
+    return found
+
+
+def dumps(nb: NotebookNode) -> str:
+    return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"

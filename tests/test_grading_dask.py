@@ -1,0 +1,42 @@
+"""The same task function on a Dask cluster (`autograde --scheduler ADDRESS`) gives the same
+scores as local workers."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from grading import course as C
+from grading.settings import Course
+
+FIXTURE = Path(__file__).parent / "fixtures" / "grading"
+_spec = importlib.util.spec_from_file_location("make_submissions", FIXTURE / "make_submissions.py")
+M = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(M)
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_dask")]
+
+
+def test_autograde_on_a_dask_cluster(tmp_path):
+    from distributed import LocalCluster
+
+    course = Course(source_dir=FIXTURE / "notebooks", root=tmp_path / "c", workspace=tmp_path / "w",
+                    extra_dirs=())
+    with redirect_stdout(io.StringIO()):
+        C.release(course)
+        subs = M.submissions(course.root / "release" / M.AID / f"{M.AID}.ipynb")
+        for student in ("correct", "partial", "os_exit"):
+            d = tmp_path / "subs" / student
+            d.mkdir(parents=True)
+            (d / f"{M.AID}.ipynb").write_text(C.nbformat.writes(subs[student][0]))
+        C.collect(course, tmp_path / "subs")
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cl:
+        with redirect_stdout(io.StringIO()) as out:
+            outcomes = C.autograde(course, scheduler=cl.scheduler_address)
+    assert "Dask cluster" in out.getvalue()
+    scores = {s: o.score for (s, _a), o in outcomes.items()}
+    assert scores == {"correct": 6, "partial": 3, "os_exit": 2}

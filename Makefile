@@ -30,7 +30,8 @@ workspace: $(STAMP)
 
 # Set up, build the workspace, and open JupyterLab on 127.0.0.1.
 lab: workspace
-	cd workspace && ../$(PY) -m jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=.
+	cd workspace && ../$(PY) -m jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Set up, then run the whole test suite (what CI runs).
 test: $(STAMP) browser-deps

@@ -49,7 +49,7 @@ def relu_forward(Z: np.ndarray):
 
 def relu_backward(dA: np.ndarray, cache) -> np.ndarray:
     """dZ = dA where Z > 0, else 0."""
-    return np.where(cache > 0, dA, 0.0)
+    return np.multiply(dA, cache > 0)
 
 
 def sigmoid_forward(Z: np.ndarray):

@@ -159,7 +159,9 @@ def explorer(
                         fast_update.append(update)
             image.value = fig_to_png(fig)
             if fast_update and layout is not None:
-                fig.set_layout_engine("none")  # keep the positions computed once
+                # keep the positions computed once; None (not "none") also spares savefig the
+                # extra layout pass that any layout engine triggers
+                fig.set_layout_engine(None)
         except NotImplementedError as exc:
             message.value = not_done_html(exercise_not_done(exc))
             image.layout.display = "none"

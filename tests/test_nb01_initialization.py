@@ -302,3 +302,18 @@ def test_scale_options_cover_the_range_and_mark_he():
     assert values == sorted(values) and np.isclose(values[0], 0.01) and np.isclose(values[-1], 100)
     assert any("He" in label and np.isclose(v, HE_SCALE) for label, v in opts)
     assert any("Xavier" in label for label, _ in opts)
+
+
+def test_explorer_moves_redraw_in_place(nb_ns):
+    ex = small_explorer(nb_ns["initialize_parameters_random"], nb_ns)
+    axes = list(ex.figure.axes)
+    assert ex.figure.get_layout_engine() is None
+    ex.controls["scale"].value = 10.0
+    ex.controls["activation"].value = "tanh"
+    assert list(ex.figure.axes) == axes, "slider moves must reuse the axes"
+    texts = " ".join(t.get_text() for ax in axes for t in ax.texts)
+    assert "tanh, σ = 10" in texts and "saturated" in texts
+    assert "σ = 10" in axes[2].get_title() and "σ = 10" in axes[3].get_legend().get_texts()[0].get_text()
+    ex.controls["scale"].value = 0.01
+    texts = " ".join(t.get_text() for ax in axes for t in ax.texts)
+    assert "σ = 0.01" in texts and "saturated" not in texts

@@ -406,3 +406,15 @@ def test_a_check_returning_nan_is_drawn_with_a_note_not_a_crash():
     draw_epsilon(fig, result, {"epsilon": 1e-7})
     title = fig.axes[0].get_title()
     assert "not a finite positive number: centred" in title and "one-sided" in title
+
+
+def test_explore_epsilon_moves_in_place(ns):
+    P, X, Y = problem(ns)
+    ex = explore_epsilon(ns["gradient_check_n"], ns["backward_propagation_fixed"], P, X, Y,
+                         show=False)
+    axes = list(ex.figure.axes)
+    ex.view_controls["epsilon"].value = 1e-3
+    assert list(ex.figure.axes) == axes, "a slider move must reuse the axes"
+    assert "ε = 1e-03" in axes[0].get_title()
+    ex.view_controls["epsilon"].value = 1e-10
+    assert "ε = 1e-10" in axes[0].get_title() and ex.draws == 3

@@ -606,3 +606,23 @@ def test_explorer_module_has_no_solutions():
     defined = {n for n, obj in vars(mod).items() if callable(obj)
                and getattr(obj, "__module__", "") == mod.__name__}
     assert not graded & defined
+
+
+def test_explorers_redraw_in_place(ref):
+    from helpers.explorers.optimization import explore_ewa, explore_loss_surface
+
+    ex = explore_ewa(ref["exponentially_weighted_average"], show=False)
+    axes = list(ex.figure.axes)
+    ex.controls["beta"].value = 0.5
+    ex.controls["bias_correction"].value = False
+    assert list(ex.figure.axes) == axes and "β = 0.50" in axes[0].get_title()
+    assert "no bias correction" in axes[0].get_lines()[1].get_label()
+
+    ex = explore_loss_surface(**_optimizer_fns(ref), num_steps=40, show=False)
+    axes = list(ex.figure.axes)
+    ex.controls["surface"].value = "saddle"
+    ex.controls["beta1"].value = 0.5
+    assert list(ex.figure.axes) == axes and axes[0].get_title().startswith("saddle")
+    assert "β₁ = 0.50" in axes[0].get_title()
+    start = [line for line in axes[0].get_lines() if line.get_label() == "start"][0]
+    assert start.get_ydata()[0] == pytest.approx(0.003), "the saddle's starting point"

@@ -589,3 +589,24 @@ def test_figures(ns):
     ax = plot_confusion(np.diag(np.arange(1, 11)))
     assert ax.get_xlabel() == "predicted class"
     plt.close("all")
+
+
+def test_explorers_redraw_in_place(ns):
+    from helpers.explorers.softmax import explore_temperature
+
+    ex = explore_temperature(ns["softmax"], show=False)
+    axes = list(ex.figure.axes)
+    ex.controls["T"].value = 10.0
+    assert list(ex.figure.axes) == axes and axes[1].get_title().startswith("T = 10")
+    p = ex.cache[next(k for k in ex.cache if k[0][1] == pytest.approx(10.0))]
+    heights = [bar.get_height() for bar in axes[1].patches]
+    assert np.allclose(heights, p), "the bars show softmax(z / T) of the current T"
+
+    ex = small_explorer(ns)
+    axes = list(ex.figure.axes)
+    ex.controls["hidden"].value = 8
+    ex.controls["alpha"].value = 10.0
+    assert list(ex.figure.axes) == axes and "diverged" in axes[1].get_title()
+    assert "diverged" in axes[0].get_title()
+    ex.controls["alpha"].value = 0.1
+    assert "diverged" not in axes[1].get_title() and "8 hidden units" in axes[1].get_title()

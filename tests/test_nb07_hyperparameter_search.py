@@ -324,3 +324,28 @@ def test_descent_reports_converged_running_and_diverged():
     assert descent(p, 1e-3, max_steps=50)["status"] == "running"
     d = descent(p, 1.0)
     assert d["status"] == "diverged" and "diverged at step" in d["message"]
+
+
+def test_explorers_redraw_in_place(ns):
+    from helpers.explorers.hyperparameters import (
+        explore_normalization,
+        explore_search_trials,
+        regression_data,
+    )
+
+    ex = explore_normalization(ns["normalize_inputs"], *regression_data(), show=False)
+    axes = list(ex.figure.axes)
+    ex.controls["learning_rate"].value = 1.0
+    assert list(ex.figure.axes) == axes
+    path = axes[0].get_lines()[0]
+    assert path.get_color() != axes[1].get_lines()[0].get_color(), \
+        "the raw run (diverged) and the normalized one (converged) differ in colour"
+
+    ex = explore_search_trials(ns["random_search"], show=False)
+    axes = list(ex.figure.axes)
+    ex.controls["n_trials"].value = 36
+    assert list(ex.figure.axes) == axes
+    trials = axes[1].get_lines()[0]
+    assert len(trials.get_xdata()) == 36 and "36 trials" in axes[1].get_title()
+    legend = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert any(label.startswith("best: ") for label in legend)

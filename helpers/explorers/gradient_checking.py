@@ -10,6 +10,12 @@ Both run the learner's own ``gradient_check_n``:
 The learner's ``gradient_check_n`` evaluates the cost through the notebook's
 ``forward_propagation_n(X, Y, parameters) -> (cost, cache)``, looked up by that name in the
 notebook; ``using_forward`` swaps in another forward pass for the duration of a ``with`` block.
+
+This module also holds the fast-redraw tools that every course explorer uses (they first served
+the ε explorer; they could move to the core, helpers/explore.py): ``Backdrop`` paints what no
+slider changes once, ``stamp`` makes texts reuse their rendered bitmaps, ``cache_pictures``
+makes images reuse their resampled pictures, ``warm_up`` prepares every cached setting up
+front, and ``split_title`` keeps a title's $math$ out of what is redrawn.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from helpers.explore import Explorer, explorer, slider_values
+from helpers.fastdraw import Backdrop, stamp, warm_up
 from helpers.gradients import (
     dictionary_to_vector,
     gradients_to_vector,
@@ -174,10 +181,6 @@ STYLES = {"centred": (COLORS["blue"], "centred  (J(θ+ε) − J(θ−ε)) / 2ε"
           "one_sided": (COLORS["orange"], "one-sided  (J(θ+ε) − J(θ)) / ε")}
 
 
-def _usable(y: np.ndarray) -> np.ndarray:
-    return np.isfinite(y) & (y > 0)
-
-
 def _static_axes(ax, result: dict) -> None:
     """What does not move with the slider: both curves, their minima, the guides, the labels."""
     eps = result["epsilon"]
@@ -199,56 +202,47 @@ def _static_axes(ax, result: dict) -> None:
         ax.legend(loc="lower left", fontsize=8)
 
 
-def _background(fig, result: dict) -> np.ndarray:
-    """The static part rendered once (per figure size) into an RGBA image, kept with the
-    cached result, so that a slider move only draws the markers and the title."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    key = (tuple(fig.get_size_inches()), fig.dpi)
-    store = result.setdefault("_backgrounds", {})
-    if key not in store:
-        static = Figure(figsize=key[0], dpi=key[1])
-        canvas = FigureCanvasAgg(static)
-        _static_axes(static.add_axes(RECT), result)
-        canvas.draw()
-        store[key] = np.asarray(canvas.buffer_rgba()).copy()
-    return store[key]
+def _usable(y: np.ndarray) -> np.ndarray:
+    return np.isfinite(y) & (y > 0)
 
 
-def draw_epsilon(fig, result: dict, values: dict) -> None:
+def draw_epsilon(fig, result: dict, values: dict):
     """The log-log plot of both curves, markers at the current ε and at each minimum.
 
-    The curves are drawn once into a background image; a slider move draws only the two
-    markers, the vertical line and the title, on a transparent axes with the same scales."""
-    from matplotlib.ticker import NullLocator
-
+    The curves, guides and labels are painted once (a ``Backdrop``); the returned
+    ``update(result, values)`` moves only the two markers, the vertical line and the title."""
     fig.set_layout_engine("none")
-    fig.figimage(_background(fig, result), 0, 0, origin="upper", zorder=0)
-    ax = fig.add_axes(RECT, zorder=1)  # above the background image
-    ax.set_axis_off()
-    eps = result["epsilon"]
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(eps[0] / 2, eps[-1] * 2)
-    ax.set_ylim(1e-13, 10)
-    for axis in (ax.xaxis, ax.yaxis):  # no ticks at all: their labels are in the background
-        axis.set_major_locator(NullLocator())
-        axis.set_minor_locator(NullLocator())
-    i = _nearest(eps, values["epsilon"])
-    bits, bad = [], []
-    for name, (color, _) in STYLES.items():
-        y = result[name]
-        if _usable(y)[i]:
-            ax.plot(eps[i], y[i], "o", color=color, ms=8, mec="black", mew=0.6)
-            bits.append(f"{name.replace('_', '-')} {y[i]:.1e}")
-        else:
-            bad.append(name.replace("_", "-"))
-    ax.axvline(eps[i], color=COLORS["black"], lw=0.8, ls=":")
-    title = f"Relative difference at ε = {eps[i]:.0e}: " + (", ".join(bits) or "—")
-    if bad:
-        title += f"\n(not a finite positive number: {', '.join(bad)}; check gradient_check_n)"
-    ax.set_title(title)
+    ax = fig.add_axes(RECT)
+    _static_axes(ax, result)
+    markers = {name: ax.plot([], [], "o", color=color, ms=8, mec="black", mew=0.6, zorder=4)[0]
+               for name, (color, _) in STYLES.items()}
+    vline = ax.axvline(result["epsilon"][0], color=COLORS["black"], lw=0.8, ls=":")
+    ax.set_title(" ")
+    backdrop = Backdrop(fig, [*markers.values(), vline, ax.title])
+    stamp(ax.title)
+
+    def update(result: dict, values: dict) -> None:
+        eps = result["epsilon"]
+        i = _nearest(eps, values["epsilon"])
+        bits, bad = [], []
+        for name, marker in markers.items():
+            y = result[name]
+            ok = bool(_usable(y)[i])
+            marker.set_visible(ok)
+            if ok:
+                marker.set_data([eps[i]], [y[i]])
+                bits.append(f"{name.replace('_', '-')} {y[i]:.1e}")
+            else:
+                bad.append(name.replace("_", "-"))
+        vline.set_xdata([eps[i], eps[i]])
+        title = f"Relative difference at ε = {eps[i]:.0e}: " + (", ".join(bits) or "—")
+        if bad:
+            title += f"\n(not a finite positive number: {', '.join(bad)}; check gradient_check_n)"
+        ax.set_title(title)
+
+    update(result, values)
+    update.backdrop = backdrop
+    return update
 
 
 def _log_axes(ax, xlim, ylim) -> None:
@@ -302,5 +296,16 @@ def explore_epsilon(check: Callable, backward: Callable, parameters: dict, X: np
     def compute():
         return epsilon_curves(check, backward, parameters, X, Y, grid)
 
-    return explorer(compute, draw_epsilon, {}, view_controls={"epsilon": slider},
-                    figsize=(8, 4.4), show=show)
+    drawn: dict = {}
+
+    def draw(fig, result, values):
+        update = draw_epsilon(fig, result, values)
+        drawn.update(update=update, backdrop=update.backdrop)
+        return update
+
+    ex = explorer(compute, draw, {}, view_controls={"epsilon": slider}, figsize=(8, 4.4),
+                  layout=None, show=show)
+    if ex.cache:  # every ε's title and markers, prepared now
+        result = next(iter(ex.cache.values()))
+        warm_up(ex, drawn, [(result, {"epsilon": e}) for e in grid])
+    return ex

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from helpers.explore import Explorer, explorer
+from helpers.fastdraw import warm_up
 from helpers.plots import COLORS
 
 # ---------------------------------------------------------------- cost surfaces (normalizing)
@@ -204,16 +205,59 @@ def explore_normalization(normalize_inputs: Callable, X, y, *, max_steps: int = 
                 "norm": descent(norm, learning_rate, max_steps)}
 
     def draw(fig, result, values):
+        from helpers.fastdraw import Backdrop, stamp
+
         norm, frame, surface = memo["norm"]
         a1, a2 = _two_axes(fig, top=0.86)
-        lr = values["learning_rate"]
-        draw_bowl(a1, raw, result["raw"], title=f"raw inputs, α = {lr:.3g}\n"
-                  f"{result['raw']['message']}", frame=raw_frame, surface=raw_surface)
-        draw_bowl(a2, norm, result["norm"], title=f"normalized inputs, α = {lr:.3g}\n"
-                  f"{result['norm']['message']}", labels=("w̃₁ (normalized)", "w̃₂ (normalized)"),
-                  frame=frame, surface=surface, legend=False)
+        moving, front, panels = [], [], []
+        for ax, problem, run, fr, sf, labels in (
+                (a1, raw, result["raw"], raw_frame, raw_surface, ("w₁", "w₂")),
+                (a2, norm, result["norm"], frame, surface,
+                 ("w̃₁ (normalized)", "w̃₂ (normalized)"))):
+            # the bowl, the start and the minimum are the same for every α: drawn once
+            draw_bowl(ax, problem, run, title=" \n ", labels=labels, frame=fr, surface=sf,
+                      legend=False)
+            path, start, best = ax.lines[:3]
+            for line in ax.lines[3:]:  # (a diverged run's cross: made below for every run)
+                line.remove()
+            (cross,) = ax.plot([], [], "x", ms=10, mew=2)
+            stamp(ax.title)
+            moving += [path, cross, ax.title]
+            front += [start, best]
+            panels.append((ax, path, cross))
+        legend = a1.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
+        front.append(legend)
 
-    return explorer(compute, draw, {"learning_rate": alpha}, figsize=(9, 4.4), show=show)
+        def prepare(raw_diverged: bool) -> None:  # the legend's line takes the path's colour
+            legend.legend_handles[0].set_color(
+                COLORS["vermillion"] if raw_diverged else COLORS["blue"])
+
+        def update(result, values):
+            lr = values["learning_rate"]
+            backdrop.show(result["raw"]["status"] == "diverged")
+            for (ax, path, cross), name, run in zip(panels, ("raw inputs", "normalized inputs"),
+                                                    (result["raw"], result["norm"])):
+                p = run["path"]
+                p = p[np.all(np.isfinite(p), axis=1)]
+                diverged = run["status"] == "diverged"
+                color = COLORS["vermillion"] if diverged else COLORS["blue"]
+                path.set_data(p[:, 0], p[:, 1])
+                path.set_color(color)
+                cross.set_color(color)
+                cross.set_data(p[-1:, 0] if diverged else [], p[-1:, 1] if diverged else [])
+                ax.set_title(f"{name}, α = {lr:.3g}\n{run['message']}")
+
+        backdrop = Backdrop(fig, moving, front=front, prepare=prepare,
+                            key=result["raw"]["status"] == "diverged", keys=(False, True))
+        update(result, values)
+        drawn.update(update=update, backdrop=backdrop)
+        return update
+
+    drawn: dict = {}
+    ex = explorer(compute, draw, {"learning_rate": alpha}, figsize=(9, 4.4), layout=None,
+                  show=show)
+    warm_up(ex, drawn)  # every setting's titles, prepared now
+    return ex
 
 
 # ---------------------------------------------------------------- grid vs random search
@@ -274,6 +318,21 @@ def _draw_trials(ax, trials, space, score_fn, title, x="learning_rate", y="epsil
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.85)
 
 
+def _move_trials(ax, trials, space, title, x="learning_rate", y="epsilon"):
+    """Put ``_draw_trials``' markers, best star, rug, legend labels and title of ``ax`` on new
+    trials (the slider explorer's redraw: nothing else changes)."""
+    trial_line, star, rug = ax.lines[:3]
+    lx = np.log10([t["hyper"][x] for t in trials])
+    ly = np.log10([t["hyper"][y] for t in trials])
+    trial_line.set_data(lx, ly)
+    star.set_data(lx[:1], ly[:1])
+    rug.set_data(lx, np.full_like(lx, rug.get_ydata()[0] if len(rug.get_ydata()) else 0.0))
+    texts = ax.get_legend().get_texts()
+    texts[1].set_text(f"best: {trials[0]['score']:.3f}")
+    texts[2].set_text(f"{len(np.unique(np.round(lx, 9)))} distinct α tried")
+    ax.set_title(title)
+
+
 def plot_grid_vs_random(grid: list[dict], random: list[dict], space: dict = TOY_SPACE,
                         score_fn: Callable = toy_score):
     """The same budget spent on a grid and at random, over the score landscape (only the
@@ -308,13 +367,31 @@ def explore_search_trials(random_search: Callable, score_fn: Callable = toy_scor
         return {"random": list(rnd), "grid": grid_trials(score_fn, space, k)}
 
     def draw(fig, result, values):
+        from helpers.fastdraw import Backdrop, stamp
+
         a1, a2 = _two_axes(fig, top=0.91, sharey=True)
         g, r = result["grid"], result["random"]
         _draw_trials(a1, g, space, score_fn, f"grid: {len(g)} trials", background=background)
         _draw_trials(a2, r, space, score_fn, f"your random search: {len(r)} trials",
                      background=background)
+        moving = []
+        for ax in (a1, a2):
+            stamp(ax.title, *ax.get_legend().get_texts())
+            moving += [*ax.lines, ax.title, ax.get_legend()]
 
-    return explorer(compute, draw, {"n_trials": n_trials}, figsize=(9, 3.8), show=show)
+        def update(result, values):
+            for ax, trials, title in ((a1, result["grid"], "grid"),
+                                      (a2, result["random"], "your random search")):
+                _move_trials(ax, trials, space, f"{title}: {len(trials)} trials")
+
+        drawn.update(update=update, backdrop=Backdrop(fig, moving))
+        return update
+
+    drawn: dict = {}
+    ex = explorer(compute, draw, {"n_trials": n_trials}, figsize=(9, 3.8), layout=None,
+                  show=show)
+    warm_up(ex, drawn)  # every setting's titles, prepared now
+    return ex
 
 
 # ---------------------------------------------------------------- a real search, plotted

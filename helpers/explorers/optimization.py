@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helpers.explore import Explorer, explorer
+from helpers.fastdraw import Backdrop, stamp, warm_up
 from helpers.network import accuracy, predict
 from helpers.plots import COLORS, CYCLE, plot_decision_boundary
 from helpers.training import ExerciseNotDone, History, exercise_not_done, train
@@ -37,10 +38,9 @@ METHOD_COLORS = {
 
 
 def _fixed_layout(fig, **margins) -> None:
-    """Switch off constrained layout (it costs half of a redraw) and set fixed margins."""
-    from matplotlib.layout_engine import PlaceHolderLayoutEngine
-
-    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
+    """No layout engine (constrained layout costs half of a redraw, and even a placeholder
+    engine makes savefig draw twice): fixed margins."""
+    fig.set_layout_engine(None)
     fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.9,
                            "wspace": 0.22, **margins})
 
@@ -61,24 +61,43 @@ def explore_ewa(exponentially_weighted_average: Callable, *, values: np.ndarray 
 
     theta = noisy_series() if values is None else np.asarray(values, dtype=float)
     t = np.arange(1, theta.size + 1)
+    lows: list[float] = []  # the lowest v of every setting: one y-range fits them all
 
     def compute(beta: float, bias_correction: bool):
         out = exponentially_weighted_average(theta.copy(), beta, bias_correction=bias_correction)
-        return np.asarray(out, dtype=float).reshape(-1)
+        v = np.asarray(out, dtype=float).reshape(-1)
+        if np.isfinite(v).any():
+            lows.append(float(np.nanmin(v)))
+        return v
+
+    def label(corr: bool) -> str:
+        return "vₜ, bias-corrected" if corr else "vₜ (no bias correction)"
 
     def draw(fig, v, values):
-        beta, corr = values["beta"], values["bias_correction"]
         _fixed_layout(fig, left=0.08)
         ax = fig.add_subplot(1, 1, 1)
         ax.plot(t, theta, ".", color="0.55", ms=4, label="θₜ (noisy values)")
-        ax.plot(t[: v.size], v, color=COLORS["blue"], lw=2.2,
-                label="vₜ, bias-corrected" if corr else "vₜ (no bias correction)")
-        ax.set_ylim(min(0.0, float(np.nanmin(v))) - 0.5, theta.max() + 1.0)
-        window = 1.0 / (1.0 - beta)
-        ax.set(xlabel="t", ylabel="value",
-               title=f"β = {beta:.2f}: an average over roughly the last 1/(1−β) ≈ {window:.0f} "
-                     "values")
-        ax.legend(loc="lower right", frameon=True, framealpha=0.85)
+        (line,) = ax.plot([], [], color=COLORS["blue"], lw=2.2, label=label(True))
+        ax.set_xlim(t[0] - 0.05 * t.size, t[-1] + 0.05 * t.size)
+        ax.set_ylim(min([0.0, *lows]) - 0.5, theta.max() + 1.0)
+        ax.set(xlabel="t", ylabel="value", title=" ")
+        legend = ax.legend(loc="lower right", frameon=True, framealpha=0.85)
+        stamp(ax.title)
+
+        def update(v, values):
+            beta, corr = values["beta"], values["bias_correction"]
+            line.set_data(t[: v.size], v)
+            line.set_label(label(corr))
+            backdrop.show(corr)  # the legend, over the curve, names the bias correction
+            window = 1.0 / (1.0 - beta)
+            ax.set_title(f"β = {beta:.2f}: an average over roughly the last 1/(1−β) ≈ "
+                         f"{window:.0f} values")
+
+        backdrop = Backdrop(fig, [line, ax.title], front=[legend], key=values["bias_correction"],
+                            prepare=lambda corr: legend.get_texts()[1].set_text(label(corr)))
+        update(v, values)
+        drawn.update(update=update, backdrop=backdrop)
+        return update
 
     controls = {
         "beta": w.FloatSlider(value=0.9, min=0.5, max=0.98, step=0.02, readout_format=".2f",
@@ -86,7 +105,10 @@ def explore_ewa(exponentially_weighted_average: Callable, *, values: np.ndarray 
                               style={"description_width": "initial"}),
         "bias_correction": w.Checkbox(value=True, description="bias correction v_t / (1−β^t)"),
     }
-    return explorer(compute, draw, controls, figsize=(8, 3.4), show=show)
+    drawn: dict = {}
+    ex = explorer(compute, draw, controls, figsize=(8, 3.4), layout=None, show=show)
+    warm_up(ex, drawn)  # every setting's title, prepared now
+    return ex
 
 
 # ---------------------------------------------------------------- 2-D loss surfaces
@@ -256,6 +278,78 @@ def draw_trajectories(fig, surface: Surface, trajs: dict, title: str = "") -> No
                  fontsize=8, va="bottom", color=COLORS["vermillion"])
 
 
+def _trajectory_panels(fig, trajs: dict, values: dict, num_steps: int) -> Callable:
+    """``draw_trajectories`` for the explorer: the axes, the surface (one picture per surface)
+    and one line per method are made once; the returned ``update(trajs, values)`` only moves
+    the lines and changes the title and the legend's labels."""
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    first = SURFACES[values["surface"]]
+    surface = ax.imshow(_surface_image(first), origin="lower", extent=first.extent,
+                        cmap="Greys_r", aspect="auto", interpolation="nearest", alpha=0.55,
+                        zorder=0)
+    paths, ends, losses = {}, {}, {}
+    for name in trajs:
+        color = METHOD_COLORS.get(name, CYCLE[0])
+        (paths[name],) = ax.plot([], [], "-", color=color, lw=1.6, label=name)
+        (ends[name],) = ax.plot([], [], "x", color=color, ms=10, mew=2.5)
+        (losses[name],) = ax2.plot([], [], color=color, lw=1.6, label=name)
+    (start,) = ax.plot([], [], "o", color="black", ms=6, label="start", zorder=5)
+    ax.set(xlabel="parameter x (W1)", ylabel="parameter y (b1)", title=" ")
+    ax.grid(False)
+    ax2.set(xlabel="update t", ylabel="log₁₀(J − min J)", title="Loss along the way",
+            xlim=(-0.05 * num_steps, 1.05 * num_steps), ylim=(-8.5, 1.5))
+    missing = ax2.text(0.02, 0.02, "", transform=ax2.transAxes, fontsize=8, va="bottom",
+                       color=COLORS["vermillion"])
+    stamp(ax.title, missing)
+    legend = [None, ()]  # the legend and the methods it lists
+
+    def prepare(name: str) -> None:  # what changes with the surface only
+        s = SURFACES[name]
+        surface.set_data(_surface_image(s))
+        surface.set_extent(s.extent)
+        start.set_data([s.start[0]], [s.start[1]])
+        ax.set(xlim=s.extent[:2], ylim=s.extent[2:])
+
+    def update(trajs: dict, values: dict) -> None:
+        s = SURFACES[values["surface"]]
+        if backdrop is not None:
+            backdrop.show(values["surface"])
+        done, labels, notes = [], [], []
+        for name, tr in trajs.items():
+            if tr.not_done is not None:
+                notes.append(f"{name}: finish `{tr.not_done.exercise}`")
+                for line in (paths[name], ends[name], losses[name]):
+                    line.set_data([], [])
+                continue
+            done.append(name)
+            labels.append(name + (" (diverged)" if tr.diverged else ""))
+            paths[name].set_data(tr.points[:, 0], tr.points[:, 1])
+            ends[name].set_data(tr.points[-1:, 0] if tr.diverged else [],
+                                tr.points[-1:, 1] if tr.diverged else [])
+            losses[name].set_data(np.arange(tr.losses.size),
+                                  np.log10(np.maximum(tr.losses - s.f_min, 1e-8)))
+        if legend[1] != tuple(done):  # (the methods done never change in one explorer)
+            legend[0] = ax.legend([paths[n] for n in done] + [start], done + ["start"],
+                                  loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
+            legend[1] = tuple(done)
+            stamp(*legend[0].get_texts())
+        for text, label in zip(legend[0].get_texts(), labels):
+            text.set_text(label)
+        for name, label in zip(done, labels):
+            paths[name].set_label(label)
+        missing.set_text("Not yet:\n" + "\n".join(notes) if notes else "")
+        ax.set_title(f"{s.name}: α = {values['learning_rate']:.3g}, β₁ = {values['beta1']:.2f}, "
+                     f"β₂ = {values['beta2']:.3f}")
+
+    backdrop = None  # made below, once the first update has made the legend
+    prepare(values["surface"])
+    update(trajs, values)
+    backdrop = Backdrop(fig, [*paths.values(), *ends.values(), *losses.values(), ax.title,
+                              missing, legend[0]],
+                        front=[start], key=values["surface"], prepare=prepare)
+    return update
+
+
 def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
                          update_parameters_with_momentum, initialize_rmsprop,
                          update_parameters_with_rmsprop, initialize_adam,
@@ -278,11 +372,8 @@ def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
         return trajectories(SURFACES[surface], methods, num_steps)
 
     def draw(fig, trajs, values):
-        s = SURFACES[values["surface"]]
         _fixed_layout(fig)
-        draw_trajectories(fig, s, trajs, title=(
-            f"{s.name}: α = {values['learning_rate']:.3g}, β₁ = {values['beta1']:.2f}, "
-            f"β₂ = {values['beta2']:.3f}"))
+        return _trajectory_panels(fig, trajs, values, num_steps)
 
     style = {"description_width": "initial"}
     controls = {
@@ -296,7 +387,8 @@ def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
         "beta2": w.SelectionSlider(options=[0.9, 0.95, 0.99, 0.995, 0.999], value=0.99,
                                    description="β₂ (RMSprop, Adam)", style=style),
     }
-    return explorer(compute, draw, controls, precompute=False, figsize=(10, 3.8), show=show)
+    return explorer(compute, draw, controls, precompute=False, figsize=(10, 3.8), layout=None,
+                    show=show)
 
 
 # ---------------------------------------------------------------- mini-batch size
@@ -321,36 +413,61 @@ def explore_batch_size(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int],
         runs[mini_batch_size] = hist
         return hist
 
+    def ms_per_epoch(h: History) -> float:
+        return 1000 * h.seconds / max(len(h.costs), 1)
+
     def draw(fig, hist: History, values):
-        size = values["mini_batch_size"]
         _fixed_layout(fig)
         ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
-        per_epoch = math.ceil(m / size)
-        bc = np.asarray(hist.batch_costs)
-        if bc.size:
-            ax.plot((np.arange(bc.size) + 1) / per_epoch, bc, color=COLORS["sky"], lw=0.7,
-                    alpha=0.8, label="cost of each mini-batch update")
-        ax.plot(np.asarray(hist.steps) + 1, hist.costs, "-", color=COLORS["blue"], lw=2.2,
-                label="cost on the whole training set (epoch mean)")
-        what = "full batch" if size >= m else f"mini-batch size {size}"
-        status = f" — DIVERGED: {hist.message}" if hist.diverged else ""
-        ax.set(xlabel="epoch", ylabel="cost J", ylim=(0, 1.2),
-               title=f"{what}: {per_epoch} update(s) per epoch{status}")
+        (batch_line,) = ax.plot([], [], color=COLORS["sky"], lw=0.7, alpha=0.8,
+                                label="cost of each mini-batch update")
+        (epoch_line,) = ax.plot([], [], "-", color=COLORS["blue"], lw=2.2,
+                                label="cost on the whole training set (epoch mean)")
+        # one x-range for every mini-batch size (all trained up front)
+        last = max([float(np.max(np.asarray(h.steps) + 1)) for h in runs.values() if h.steps]
+                   + [float(num_epochs)])
+        ax.set(xlabel="epoch", ylabel="cost J", ylim=(0, 1.2), xlim=(-0.05 * last, 1.05 * last),
+               title=" ")
         ax.legend(loc="upper right", fontsize=8)
         done = sorted(runs)
-        secs = [1000 * runs[s].seconds / max(len(runs[s].costs), 1) for s in done]
-        ax2.plot(done, secs, "o-", color=COLORS["black"], ms=4, label="time per epoch")
-        here = 1000 * hist.seconds / max(len(hist.costs), 1)
-        ax2.plot([size], [here], "o", color=COLORS["vermillion"], ms=11, label=f"size {size}")
+        ax2.plot(done, [ms_per_epoch(runs[s]) for s in done], "o-", color=COLORS["black"],
+                 ms=4, label="time per epoch")
+        (here,) = ax2.plot([], [], "o", color=COLORS["vermillion"], ms=11, label=" ")
         ax2.set(xscale="log", yscale="log", xlabel="mini-batch size",
                 ylabel="ms per epoch", title="Time for one pass over the data")
-        ax2.legend(loc="upper right", fontsize=8)
+        ax2.set(xlim=ax2.get_xlim(), ylim=ax2.get_ylim())  # fixed from now on
+        legend2 = ax2.legend(loc="upper right", fontsize=8)
+
+        def prepare(size: int) -> None:
+            hist = runs[size]
+            per_epoch = math.ceil(m / size)
+            bc = np.asarray(hist.batch_costs)
+            batch_line.set_data((np.arange(bc.size) + 1) / per_epoch, bc)
+            epoch_line.set_data(np.asarray(hist.steps) + 1, hist.costs)
+            what = "full batch" if size >= m else f"mini-batch size {size}"
+            status = f" — DIVERGED: {hist.message}" if hist.diverged else ""
+            ax.set_title(f"{what}: {per_epoch} update(s) per epoch{status}")
+            here.set_data([size], [ms_per_epoch(hist)])
+            legend2.get_texts()[1].set_text(f"size {size}")
+
+        def update(hist: History, values: dict) -> None:
+            backdrop.show(values["mini_batch_size"])
+
+        # One slider, every size trained up front: each size's whole figure is painted once
+        # (a mini-batch size of 1 draws thousands of points), a move only swaps pictures.
+        backdrop = Backdrop(fig, [], key=values["mini_batch_size"], prepare=prepare,
+                            keys=sorted(runs))
+        drawn.update(update=update, backdrop=backdrop)
+        return update
 
     options = [(f"{s} (full batch)" if s == m else str(s), s) for s in sizes]
     controls = {"mini_batch_size": w.SelectionSlider(
         options=options, value=64 if 64 in sizes else sizes[-1], description="mini-batch size",
         style={"description_width": "initial"}, layout=w.Layout(width="420px"))}
-    return explorer(compute, draw, controls, figsize=(10, 3.6), show=show)
+    drawn: dict = {}
+    ex = explorer(compute, draw, controls, figsize=(10, 3.6), layout=None, show=show)
+    warm_up(ex, drawn)  # every setting's title, prepared now
+    return ex
 
 
 # ---------------------------------------------------------------- figures

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from helpers.fastdraw import warm_up
 from helpers.network import ACTIVATIONS, glorot_uniform, model_forward
 from helpers.plots import COLORS
 from helpers.training import History, train
@@ -127,6 +128,9 @@ def explore_temperature(softmax: Callable, logits: Sequence[float] | None = None
         return np.asarray(softmax(z / T), dtype=float).reshape(-1)
 
     def draw(fig, p, values):
+        from helpers.fastdraw import Backdrop, stamp
+
+        fig.set_layout_engine("constrained")  # computed once, by the Backdrop
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
         classes = np.arange(C)
         top = int(np.argmax(z))
@@ -136,17 +140,33 @@ def explore_temperature(softmax: Callable, logits: Sequence[float] | None = None
         ax1.set(title="Fixed logits $z$ (the network's scores)", xlabel="class $c$",
                 ylabel="$z_c$", xticks=classes)
         ax1.legend(loc="upper left")
-        ax2.bar(classes, p, color=colors, label="softmax$(z/T)_c$")
-        ax2.axhline(1 / C, color=COLORS["vermillion"], ls="--", lw=1.2,
-                    label=f"uniform 1/{C}")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            entropy = float(-(p * np.log(np.where(p > 0, p, 1.0))).sum())
-        ax2.set(title=f"T = {values['T']:.3g}: top probability {p[top]:.2f}, "
-                      f"entropy {entropy:.2f} (max {np.log(C):.2f})",
+        bars = ax2.bar(classes, np.zeros(C), color=colors, label="softmax$(z/T)_c$")
+        uniform = ax2.axhline(1 / C, color=COLORS["vermillion"], ls="--", lw=1.2,
+                              label=f"uniform 1/{C}")
+        ax2.set(title=f"T = {values['T']:.3g}: top probability 1.00, entropy 0.00 (max "
+                      f"{np.log(C):.2f})",
                 xlabel="class $c$", ylabel="probability", ylim=(0, 1.02), xticks=classes)
-        ax2.legend(loc="upper left")
+        legend = ax2.legend(loc="upper left")
+        stamp(ax2.title)
 
-    return explorer(compute, draw, {"T": T}, figsize=(10, 3.6), show=show)
+        def update(p, values):
+            for bar, height in zip(bars, p):
+                bar.set_height(height)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                entropy = float(-(p * np.log(np.where(p > 0, p, 1.0))).sum())
+            ax2.set_title(f"T = {values['T']:.3g}: top probability {p[top]:.2f}, "
+                          f"entropy {entropy:.2f} (max {np.log(C):.2f})")
+
+        update(p, values)
+        # over the bars: the uniform line and the legend
+        backdrop = Backdrop(fig, [*bars, ax2.title], front=[uniform, legend])
+        drawn.update(update=update, backdrop=backdrop)
+        return update
+
+    drawn: dict = {}
+    ex = explorer(compute, draw, {"T": T}, figsize=(10, 3.6), layout=None, show=show)
+    warm_up(ex, drawn)  # every setting's title, prepared now
+    return ex
 
 
 # ---------------------------------------------------------------- alpha x hidden units
@@ -177,6 +197,7 @@ def explore_learning_rate_and_units(
     hidden = w.SelectionSlider(options=list(units), value=32 if 32 in units else units[-1],
                                description="hidden units", style={"description_width": "initial"})
     done: dict = {}
+    results: dict = {}
 
     def compute(alpha, hidden):
         hist = train_numpy_net(X_train, labels_train, X_dev, labels_dev,
@@ -195,36 +216,41 @@ def explore_learning_rate_and_units(
         out["final_dev"] = (float("nan") if hist.diverged or not len(out["dev_acc"])
                             else float(out["dev_acc"][-1]))
         done[(round(float(np.log10(alpha)), 3), hidden)] = out["final_dev"]
+        results[(alpha, hidden)] = out
         return out
 
     palette = [COLORS[c] for c in ("black", "sky", "green", "purple", "blue", "orange")]
 
-    def draw(fig, r, values):
-        ax1, ax2, ax3 = fig.subplots(1, 3)
-        a, h = values["alpha"], values["hidden"]
-        tag = " (diverged)" if r["diverged"] else ""
-        ok = np.isfinite(r["costs"])
-        ax1.plot(r["steps"][ok], r["costs"][ok], color=COLORS["blue"], label="train cost" + tag)
-        if r["diverged"] and ok.any():
-            ax1.plot(r["steps"][ok][-1], r["costs"][ok][-1], "x", color=COLORS["vermillion"],
-                     ms=10, mew=2, label="diverged here")
-        if len(r["m_steps"]):
-            ax1.plot(r["m_steps"], r["dev_cost"], "o-", ms=3, color=COLORS["orange"],
-                     label="dev cost")
-        ax1.set(title="Cost $J$" + tag, xlabel="iteration", ylabel="cost $J$",
-                xlim=(-2, num_iterations + 2))
-        ax1.legend()
-        if len(r["m_steps"]) and not r["diverged"]:
-            ax2.plot(r["m_steps"], 100 * r["train_acc"], color=COLORS["blue"], label="train")
-            ax2.plot(r["m_steps"], 100 * r["dev_acc"], color=COLORS["orange"], label="dev")
-            ax2.legend(loc="lower right")
+    def y_top(r) -> float:
+        """The top of the cost axis for a result: the same for every diverged run, else a
+        round number above its costs (a few y-ranges, each painted once)."""
         if r["diverged"]:
-            ax2.text(num_iterations / 2, 50, r["message"].split(":")[0] + ":\nthe learning rate "
-                     "is too large", ha="center", va="center", color=COLORS["vermillion"])
-        final = "diverged" if r["diverged"] else f"dev {100 * r['final_dev']:.1f}%"
-        width = "softmax regression" if h == 0 else f"{h} hidden units"
-        ax2.set(title=f"α = {a:.3g}, {width}: {final}", xlabel="iteration",
-                ylabel="accuracy (%)", ylim=(0, 101), xlim=(-2, num_iterations + 2))
+            return max(_nice_top(_highest(q)) for q in results.values() if q["diverged"])
+        return _nice_top(_highest(r))
+
+    def draw(fig, r, values):
+        from helpers.fastdraw import Backdrop, stamp
+
+        fig.set_layout_engine("constrained")  # computed once, by the Backdrop
+        ax1, ax2, ax3 = fig.subplots(1, 3)
+        (train_cost,) = ax1.plot([], [], color=COLORS["blue"], label="train cost")
+        (blow_up,) = ax1.plot([], [], "x", color=COLORS["vermillion"], ms=10, mew=2,
+                              label="diverged here")
+        (dev_cost,) = ax1.plot([], [], "o-", ms=3, color=COLORS["orange"], label="dev cost")
+        ax1.set(title="Cost $J$", xlabel="iteration", ylabel="cost $J$",
+                xlim=(-2, num_iterations + 2), ylim=(0, 3))
+        legend_fine = ax1.legend([train_cost, dev_cost], ["train cost", "dev cost"])
+        ax1.add_artist(legend_fine)
+        legend_diverged = ax1.legend([train_cost, blow_up, dev_cost],
+                                     ["train cost (diverged)", "diverged here", "dev cost"])
+        (train_acc,) = ax2.plot([], [], color=COLORS["blue"], label="train")
+        (dev_acc,) = ax2.plot([], [], color=COLORS["orange"], label="dev")
+        legend_acc = ax2.legend(loc="lower right")
+        note = ax2.text(num_iterations / 2, 50, "", ha="center", va="center",
+                        color=COLORS["vermillion"])
+        ax2.set(title=" ", xlabel="iteration", ylabel="accuracy (%)", ylim=(0, 101),
+                xlim=(-2, num_iterations + 2))
+        # the final dev accuracy of every setting (all trained up front): painted once
         for i, u in enumerate(units):
             pts = sorted((10 ** la, acc) for (la, hu), acc in done.items() if hu == u)
             if not pts:
@@ -237,15 +263,72 @@ def explore_learning_rate_and_units(
             if bad.any():
                 ax3.plot(xs[bad], np.full(bad.sum(), 3.0 + 3 * i), "x", ms=6, mew=1.5,
                          color=color)
-        if np.isfinite(r["final_dev"]):
-            ax3.plot([a], [100 * r["final_dev"]], "o", ms=11, mfc="none",
-                     color=COLORS["vermillion"], mew=2)
+        (now,) = ax3.plot([], [], "o", ms=11, mfc="none", color=COLORS["vermillion"], mew=2)
         ax3.set(xscale="log", title="Final dev accuracy (x: diverged, ○: now)", xlabel="α",
                 ylabel="dev accuracy (%)", ylim=(0, 101))
         ax3.legend(fontsize=7, loc="lower center")
+        ax3.set_xlim(ax3.get_xlim())  # fixed from now on
+        stamp(ax2.title, note)
 
-    return explorer(compute, draw, {"alpha": alpha, "hidden": hidden}, figsize=(12, 3.6),
-                    show=show)
+        def prepare(key):
+            top, diverged = key
+            ax1.set_ylim(0, top)
+            ax1.set_title("Cost $J$" + (" (diverged)" if diverged else ""))
+            return {legend_fine: not diverged, legend_diverged: diverged,
+                    legend_acc: not diverged}
+
+        def update(r, values):
+            a, h = values["alpha"], values["hidden"]
+            diverged = bool(r["diverged"])
+            backdrop.show((y_top(r), diverged))
+            ok = np.isfinite(r["costs"])
+            train_cost.set_data(r["steps"][ok], r["costs"][ok])
+            end = diverged and ok.any()
+            blow_up.set_data(r["steps"][ok][-1:] if end else [], r["costs"][ok][-1:] if end else [])
+            dev_cost.set_data(r["m_steps"], r["dev_cost"])
+            show_acc = bool(len(r["m_steps"])) and not diverged
+            train_acc.set_data(r["m_steps"] if show_acc else [], 100 * r["train_acc"]
+                               if show_acc else [])
+            dev_acc.set_data(r["m_steps"] if show_acc else [], 100 * r["dev_acc"]
+                             if show_acc else [])
+            note.set_text(r["message"].split(":")[0] + ":\nthe learning rate is too large"
+                          if diverged else "")
+            final = "diverged" if diverged else f"dev {100 * r['final_dev']:.1f}%"
+            width = "softmax regression" if h == 0 else f"{h} hidden units"
+            ax2.set_title(f"α = {a:.3g}, {width}: {final}")
+            fine = np.isfinite(r["final_dev"])
+            now.set_data([a] if fine else [], [100 * r["final_dev"]] if fine else [])
+
+        keys = {(y_top(q), bool(q["diverged"])) for q in results.values()}
+        # the layout (computed once) must leave room for the widest tick labels
+        ax1.set_ylim(0, max([top for top, _ in keys] + [3.0]))
+        backdrop = Backdrop(fig, [train_cost, blow_up, dev_cost, train_acc, dev_acc, note,
+                                  ax2.title, now],
+                            key=(y_top(r), bool(r["diverged"])), prepare=prepare, keys=keys)
+        update(r, values)
+        drawn.update(update=update, backdrop=backdrop)
+        return update
+
+    drawn: dict = {}
+    ex = explorer(compute, draw, {"alpha": alpha, "hidden": hidden}, figsize=(12, 3.6),
+                  layout=None, show=show)
+    warm_up(ex, drawn)  # every setting's titles, prepared now
+    return ex
+
+
+def _highest(r: dict) -> float:
+    """The highest finite cost (train or dev) of a run of the alpha x units explorer."""
+    costs = np.concatenate([np.asarray(r["costs"], dtype=float).ravel(),
+                            np.asarray(r["dev_cost"], dtype=float).ravel()])
+    costs = costs[np.isfinite(costs)]
+    return float(costs.max()) if costs.size else 1.0
+
+
+def _nice_top(value: float) -> float:
+    """A round number a little above ``value``: 1, 1.5, 2, 3, 4, 5, 6, 8 times a power of 10."""
+    value = 1.05 * max(float(value), 1e-9)
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(f * power for f in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if f * power >= value))
 
 
 # ---------------------------------------------------------------- figures

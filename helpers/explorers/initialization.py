@@ -322,8 +322,10 @@ def explore_weight_scale(
                                    layout=w.Layout(width="420px"),
                                    style={"description_width": "60px"}),
         "activation": w.ToggleButtons(options=[("ReLU", "relu"), ("tanh", "tanh")],
-                                      value="relu", description="deep net",
-                                      style={"button_width": "60px"}),
+                                      value="relu", description="deep net:",
+                                      layout=w.Layout(margin="0 0 0 24px"),
+                                      style={"button_width": "60px",
+                                             "description_width": "initial"}),
     }
     circles_cache: dict[float, dict] = {}
 

@@ -139,7 +139,7 @@ class PrerenderedFigures:
 
     def stamp(self, fig, key) -> None:
         """Paint the figure of ``key`` onto the (cleared) explorer figure ``fig``."""
-        fig.set_layout_engine("none")
+        fig.set_layout_engine(None)  # None: no extra layout pass in savefig
         fig.figimage(self.render(key), 0, 0, origin="upper", resize=False)
 
 

@@ -433,8 +433,8 @@ def autograde(
         info = infos[aid]
         raw = nb_path.read_bytes()
         task, asm, problems = make_task(info, raw, [sid, aid], limits)
-        sus = N.suspicious(None, raw.decode("utf-8", "replace")) if task is None else N.suspicious(
-            N.reads(raw))
+        sus = N.suspicious(None, raw.decode("utf-8", "replace") if task is None
+                           else N.learner_code(asm))
         if task is None:
             tests = {g: {"status": "not run", "message": "unreadable notebook"} for g in info.points}
             outcomes[(sid, aid)] = Outcome(sid, aid, 0.0, info.max_score, tests, problems,

@@ -450,6 +450,13 @@ _SUSPICIOUS = [
 ]
 
 
+def learner_code(asm: Assembled) -> str:
+    """The code the learner wrote in an assembled submission (answers and added cells), without
+    the course's own cells: tests rebuilt from the source use words like __code__ honestly."""
+    return "\n".join(source_text(c) for c, role in zip(asm.nb.cells, asm.roles)
+                     if role == STUDENT and c.get("cell_type") == "code")
+
+
 def suspicious(nb: NotebookNode | None, raw: str | None = None) -> list[str]:
     """The tampering-like words found in a submission's code (for the instructor's review)."""
     text = raw if raw is not None else ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import nbformat
 import pytest
 
 from grading import notebooks as N
@@ -58,3 +59,17 @@ def test_source_earns_full_marks_and_release_earns_zero(path):
     assert not r_zero["events"], r_zero["events"]  # graded to the end: no timeout, no dead kernel
     assert not p_zero
     assert all(r["status"] == "failed" for r in r_zero["tests"].values())
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_honest_submission_is_not_flagged_but_tampering_is(path):
+    """Only the learner's code is scanned for tampering words: the course's own test cells use
+    some of them (e.g. __code__ to check that an exercise does not call the core)."""
+    info = N.load_source(path)
+    for honest in (info.nb, N.student_version(info.nb)):  # solved, and untouched
+        asm = N.assemble(info, honest, hidden=True)
+        assert N.suspicious(None, N.learner_code(asm)) == []
+    tampered = N.student_version(info.nb)
+    tampered.cells.append(nbformat.v4.new_code_cell("get_ipython().input_transformers_cleanup.clear()"))
+    asm = N.assemble(info, tampered, hidden=True)
+    assert "get_ipython" in N.suspicious(None, N.learner_code(asm))

@@ -151,6 +151,12 @@ def _caller(fn: Callable, role: str, known: Sequence[str], hyper: dict):
     return call, dynamic
 
 
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread: small matrix products run faster that
+    way, and several threads per process fight badly on a busy 2-core machine."""
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _progress_wanted(progress: bool | None, total: int) -> bool:
     if progress is not None:
         return progress

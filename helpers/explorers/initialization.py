@@ -16,7 +16,6 @@ Everything is computed once up front (a few seconds); moving the slider only red
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -33,7 +32,7 @@ from helpers.fastdraw import (
 )
 from helpers.network import layer_backward, layer_forward, model_forward
 from helpers.plots import COLORS, CYCLE, draw_points, draw_regions, grid_for
-from helpers.training import train
+from helpers.training import one_blas_thread, train
 
 DEPTH = 10
 WIDTH = 100
@@ -50,15 +49,6 @@ NAMES = {"relu": "ReLU", "tanh": "tanh"}
 BLUES = LinearSegmentedColormap.from_list("white_blue", ["#FFFFFF", COLORS["blue"]])
 ORANGES = LinearSegmentedColormap.from_list("white_orange", ["#FFFFFF", "#B35900"])
 
-
-def _one_blas_thread():
-    """Matrices this small multiply faster on one BLAS thread, and several threads fight
-    badly on a busy 2-core machine: limit them while computing (if threadpoolctl is there)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
 
 
 def scale_options() -> list[tuple[str, float]]:
@@ -104,7 +94,7 @@ def deep_signals(init: Callable, scale: float, activation: str, *, depth: int = 
     data = np.random.default_rng(seed + 1)
     A = data.standard_normal((width, m))
     acts, caches, back = [], [], []
-    with np.errstate(all="ignore"), _one_blas_thread():
+    with np.errstate(all="ignore"), one_blas_thread():
         for l in range(1, depth + 1):
             A, cache = layer_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
             acts.append(A)
@@ -122,7 +112,7 @@ def circles_run(init: Callable, scale: float, X_train, Y_train, X_test, Y_test, 
     """Train the circles net from weights of standard deviation ``scale`` (the learner's
     ``init`` with hyper scale) and keep what the figure needs: the History, the predicted
     class on a grid, and the train/test accuracies (None if the run diverged)."""
-    with _one_blas_thread():
+    with one_blas_thread():
         hist = train(X_train, Y_train, CIRCLES_DIMS, init=init, rng=np.random.default_rng(seed),
                      hyper={"scale": scale}, learning_rate=learning_rate,
                      num_iterations=num_iterations, hidden="relu", output="sigmoid")
@@ -133,7 +123,7 @@ def circles_run(init: Callable, scale: float, X_train, Y_train, X_test, Y_test, 
         return out
 
     def labels(X):
-        with np.errstate(all="ignore"), _one_blas_thread():
+        with np.errstate(all="ignore"), one_blas_thread():
             AL, _ = model_forward(X, hist.parameters, "relu", "sigmoid")
         return (AL > 0.5).astype(float)
 

@@ -24,7 +24,7 @@ import numpy as np
 from helpers.fastdraw import warm_up
 from helpers.network import ACTIVATIONS, glorot_uniform, model_forward
 from helpers.plots import COLORS
-from helpers.training import History, train
+from helpers.training import History, one_blas_thread, train
 
 # The logits one small network gave one image of a handwritten digit (classes 0..9): a clear
 # favourite (3), a close runner-up (8) and a few plausible others.
@@ -89,7 +89,7 @@ def train_numpy_net(
             "dev_cost": float(softmax_cross_entropy(Z_dev, Y_dev)[0]),
         }
 
-    with _one_blas_thread():
+    with one_blas_thread():
         return train(
             X_train, Y_train, dims, init=glorot_uniform, rng=np.random.default_rng(seed),
             cost=cost, backward=backward, learning_rate=learning_rate,
@@ -97,17 +97,6 @@ def train_numpy_net(
             monitor=monitor, monitor_every=monitor_every, progress=False,
         )
 
-
-def _one_blas_thread():
-    """Small matrix products run much faster on one BLAS thread than on several competing
-    threads (on a busy 2-core machine, up to 40x); threadpoolctl ships with scikit-learn."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 # ---------------------------------------------------------------- temperature

@@ -39,4 +39,5 @@ def test_autograde_on_a_dask_cluster(tmp_path):
             outcomes = C.autograde(course, scheduler=cl.scheduler_address)
     assert "Dask cluster" in out.getvalue()
     scores = {s: o.score for (s, _a), o in outcomes.items()}
-    assert scores == {"correct": 6, "partial": 3, "os_exit": 2}
+    detail = {s: (o.tests, o.events, o.problems) for (s, _a), o in outcomes.items()}
+    assert scores == {"correct": 6, "partial": 3, "os_exit": 2}, detail

@@ -7,7 +7,8 @@ odds" anywhere on the field (a slip, a lucky bounce).
 
 The training kicks also hold five small *clusters of surprises*: groups of five balls that
 landed close together on one side of the line but were won by the other team (one unlucky
-afternoon). They are noise: the held-out kicks have no such clusters. A large unregularized net
+afternoon). They are noise: the held-out kicks have no such clusters. The column `cluster` is 1
+for these 25 training kicks (notebook 02 marks them), 0 for every other kick. A large unregularized net
 bends its boundary around these clusters (high train accuracy, lower accuracy on new kicks),
 which is what notebooks 02 (L2) and 03 (dropout) regularize away.
 
@@ -32,8 +33,10 @@ def boundary(x1: np.ndarray) -> np.ndarray:
     return 0.35 * np.sin(2.2 * x1) - 0.1
 
 
-def make(n: int, rng: np.random.Generator, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
-    """n kicks: positions X (n, 2) and labels y (n,), with n_clusters surprise clusters."""
+def make(n: int, rng: np.random.Generator,
+         n_clusters: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n kicks: positions X (n, 2), labels y (n,), and a mask (n,) of the kicks that were moved
+    into the n_clusters surprise clusters."""
     X = rng.uniform(-1, 1, size=(n, 2))
     margin = X[:, 1] - boundary(X[:, 0])
     # Probability that our player wins the header: a soft step across the line...
@@ -52,7 +55,9 @@ def make(n: int, rng: np.random.Generator, n_clusters: int) -> tuple[np.ndarray,
         sel = idx[c * CLUSTER_SIZE:(c + 1) * CLUSTER_SIZE]
         X[sel] = np.clip(centre + rng.normal(0, 0.06, size=(CLUSTER_SIZE, 2)), -1, 1)
         y[sel] = int(side < 0)  # won by the team whose zone it is *not*
-    return X, y
+    in_cluster = np.zeros(n, dtype=bool)
+    in_cluster[idx] = True
+    return X, y, in_cluster
 
 
 CSV_PATH = Path(__file__).with_name("goalkeeper.csv")
@@ -62,11 +67,12 @@ def main(path: Path = CSV_PATH) -> None:
     rng = np.random.default_rng(SEED)
     rows = []
     for split, n, n_clusters in (("train", N_TRAIN, N_CLUSTERS), ("test", N_TEST, 0)):
-        X, y = make(n, rng, n_clusters)
-        rows += [(f"{a:.5f}", f"{b:.5f}", int(c), split) for (a, b), c in zip(X, y)]
+        X, y, in_cluster = make(n, rng, n_clusters)
+        rows += [(f"{a:.5f}", f"{b:.5f}", int(c), split, int(k))
+                 for (a, b), c, k in zip(X, y, in_cluster)]
     with path.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["x1", "x2", "label", "split"])
+        w.writerow(["x1", "x2", "label", "split", "cluster"])
         w.writerows(rows)
     print(f"wrote {len(rows)} rows to {path}")
 

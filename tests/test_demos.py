@@ -157,7 +157,7 @@ def test_03_dropout_cost_is_noisy_against_the_whole_nets_cost_and_keeps_the_clus
                        monitor=dev_cost_monitor(X, Y, ns["X_dev"], ns["Y_dev"]), monitor_every=100)
     thinned = np.std(np.diff(hist.costs[-5000:]))
     whole = np.std(np.diff([rec["train_cost"] for _, rec in hist.monitor][-50:]))
-    assert thinned > 5 * whole, "the whole net's cost should be far smoother than the thinned one"
+    assert thinned > 3 * whole, "the whole net's cost should be far smoother than the thinned one"
     fitted = (predict(X, hist.parameters) == Y)[0, _planted()].sum()
     assert fitted >= 20, "the prose says dropout still walls in most planted kicks (23 of 25)"
     norms = weight_norms(hist.parameters)

@@ -127,7 +127,7 @@ def test_02_diagnosis_reads_right_once_the_planted_kicks_are_counted():
     assert plain["train_acc"] > plain["dev_acc"] + 0.05
     wrong = (ns["predict"](ns["X_train"], l2["parameters"]) != ns["Y_train"])[0]
     assert 8 <= wrong[planted].sum() <= 16, "the prose says L2 gets about half (12) wrong"
-    assert wrong[~planted].mean() < 1 - l2["dev_acc"], "outside the clusters, train err ≤ dev err"
+    assert wrong[~planted].mean() < 1 - l2["dev_acc"], "outside the clusters, L2 train err < dev err"
     base = planted.mean()
     assert diagnose(1 - l2["train_acc"], 1 - l2["dev_acc"], 0.0) == "high bias"
     assert diagnose(1 - l2["train_acc"], 1 - l2["dev_acc"], base) == "good fit"

@@ -215,7 +215,7 @@ def test_05_momentum_helps_at_a_large_learning_rate(nb05):
     assert first(mom) is not None and first(gd) is not None and first(mom) * 5 < first(gd), (
         "momentum should leave the plateau much sooner from the notebook's start (76 vs 1022)")
     for seed in range(1, 7):
-        gd, mom = (_runs_05(nb05, n, 0.3, 1000, seed) for n in ("mini-batch GD", "momentum"))
+        gd, mom = (_runs_05(nb05, n, 0.3, 500, seed) for n in ("mini-batch GD", "momentum"))
         assert wobble(mom) < wobble(gd), f"seed {seed}: the prose says momentum is smoother from every start"
 
 

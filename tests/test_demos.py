@@ -302,3 +302,25 @@ def test_07_normalized_bowl_is_round_because_the_features_are_uncorrelated():
     text = _markdown("07")
     assert "uncorrelated" in text and "red ticks" not in text
     assert "Panda" in text and "Caviar" in text
+
+
+@pytest.mark.slow
+def test_02_lambda_prose_numbers():
+    """Cell cell-027 quotes the λ explorer's accuracies; they come from these runs."""
+    ns = _namespace("02")
+    text = _source("02", "cell-027")
+
+    def run(lambd):
+        h = ns["train"](ns["X_train"], ns["Y_train"], ns["LAYERS_DIMS"], init=ns["glorot_uniform"],
+                        rng=np.random.default_rng(ns["SEED"]), forward=ns["forward_propagation"],
+                        cost=ns["compute_cost_with_regularization"],
+                        backward=ns["backward_propagation_with_regularization"],
+                        hyper={"lambd": lambd}, learning_rate=ns["LEARNING_RATE"],
+                        num_iterations=ns["NUM_ITERATIONS"])
+        p = h.parameters
+        return (100 * (ns["predict"](ns["X_train"], p) == ns["Y_train"]).mean(),
+                100 * (ns["predict"](ns["X_dev"], p) == ns["Y_dev"]).mean())
+
+    small, large = run(0.01), run(10.0)
+    assert f"{small[1]:.1f} %" in text and f"{large[1]:.1f} %" in text
+    assert large[0] < 84, "the prose says the training accuracy falls at λ = 10"

@@ -44,19 +44,23 @@ def load_moons(n_train: int = 300, n_test: int = 100, noise: float = 0.2,
     return X[:, :n_train], Y[:, :n_train], X[:, n_train:], Y[:, n_train:]
 
 
+def _shipped_rows(path: Path | str | None, name: str, maker: str) -> list[dict[str, str]]:
+    """The rows of data/``name`` (or of ``path``), or an error that says how to make it."""
+    path = Path(path) if path is not None else DATA_DIR / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: it ships with the course in data/ "
+                                f"(re-create it with `python data/{maker}`)")
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def load_goalkeeper(path: Path | str | None = None) -> tuple[np.ndarray, ...]:
     """The goalkeeper data set (data/goalkeeper.csv, made by data/make_goalkeeper.py).
 
     Where on the field (x1, x2) the goalkeeper kicked the ball, and whether one of our
     players (1) or the other team (0) headed it. Returns (X_train, Y_train, X_test, Y_test).
     """
-    path = Path(path) if path is not None else DATA_DIR / "goalkeeper.csv"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: it ships with the course in data/ "
-            "(re-create it with `python data/make_goalkeeper.py`)"
-        )
-    rows = list(csv.DictReader(path.open()))
+    rows = _shipped_rows(path, "goalkeeper.csv", "make_goalkeeper.py")
     out = []
     for split in ("train", "test"):
         sel = [r for r in rows if r["split"] == split]
@@ -75,19 +79,14 @@ def load_digits(path: Path | str | None = None) -> tuple[np.ndarray, ...]:
     """
     from sklearn.datasets import load_digits as _load
 
-    path = Path(path) if path is not None else DATA_DIR / "digits_split.csv"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: it ships with the course in data/ "
-            "(re-create it with `python data/make_digits_split.py`)"
-        )
-    rows = list(csv.DictReader(path.open()))
+    rows = _shipped_rows(path, "digits_split.csv", "make_digits_split.py")
     d = _load()
     index = np.array([int(r["index"]) for r in rows])
     if len(rows) != d.target.size or not np.array_equal(
             d.target[index], [int(r["label"]) for r in rows]):
-        raise ValueError(f"{path} does not describe scikit-learn's digits (its labels differ): "
-                         "re-create it with `python data/make_digits_split.py`")
+        raise ValueError(f"{path or 'data/digits_split.csv'} does not describe scikit-learn's "
+                         "digits (its labels differ): re-create it with "
+                         "`python data/make_digits_split.py`")
     split = np.array([r["split"] for r in rows])
     out = []
     for name in ("train", "dev", "test"):

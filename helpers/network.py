@@ -55,7 +55,7 @@ def relu_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return np.maximum(Z, 0.0), Z
 
 
-def relu_backward(dA: np.ndarray, cache) -> np.ndarray:
+def relu_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dZ = dA where Z > 0, else 0."""
     return np.multiply(dA, cache > 0)
 
@@ -68,7 +68,7 @@ def sigmoid_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return A, A
 
 
-def sigmoid_backward(dA: np.ndarray, cache) -> np.ndarray:
+def sigmoid_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dZ = dA * A (1 - A)."""
     A = cache
     return dA * A * (1.0 - A)
@@ -80,7 +80,7 @@ def tanh_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return A, A
 
 
-def tanh_backward(dA: np.ndarray, cache) -> np.ndarray:
+def tanh_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dZ = dA * (1 - A^2)."""
     return dA * (1.0 - cache**2)
 
@@ -90,7 +90,7 @@ def identity_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return Z, None
 
 
-def identity_backward(dA: np.ndarray, cache) -> np.ndarray:
+def identity_backward(dA: np.ndarray, cache: None) -> np.ndarray:
     """dZ = dA."""
     return dA
 

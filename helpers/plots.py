@@ -20,7 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 COLORS = {
@@ -85,7 +88,7 @@ def accuracy_title(title: str, train_acc: float | None, test_acc: float | None,
     return "\n".join(parts)
 
 
-def draw_regions(ax, labels: np.ndarray, extent: Sequence[float], shape: tuple[int, int]):
+def draw_regions(ax: Axes, labels: np.ndarray, extent: Sequence[float], shape: tuple[int, int]) -> AxesImage:
     """Paint predicted classes (0/1 per grid point) as the background; returns the image."""
     return ax.imshow(
         np.asarray(labels, dtype=float).reshape(shape), origin="lower", extent=extent,
@@ -93,8 +96,9 @@ def draw_regions(ax, labels: np.ndarray, extent: Sequence[float], shape: tuple[i
     )
 
 
-def draw_points(ax, X: np.ndarray, Y: np.ndarray, *, marker: str = "o", size: float = 18,
-                names: Sequence[str] = ("class 0", "class 1"), alpha: float = 0.9):
+def draw_points(ax: Axes, X: np.ndarray, Y: np.ndarray, *, marker: str = "o", size: float = 18,
+                names: Sequence[str] = ("class 0", "class 1"),
+                alpha: float = 0.9) -> list[PathCollection]:
     """Scatter 2-D points X (2, m) coloured by their 0/1 label Y (1, m), one legend entry per
     class; returns the two PathCollections (class 0, class 1)."""
     y = np.asarray(Y).reshape(-1)
@@ -108,7 +112,7 @@ def plot_decision_boundary(
     X: np.ndarray,
     Y: np.ndarray,
     *,
-    ax=None,
+    ax: Axes | None = None,
     title: str = "",
     train_acc: float | None = None,
     test_acc: float | None = None,
@@ -141,7 +145,7 @@ def _as_costs(run) -> tuple[np.ndarray, np.ndarray, bool, str]:
     return np.arange(len(costs)), costs, not np.isfinite(costs).all(), "iteration"
 
 
-def plot_costs(runs, *, ax=None, log: bool = False, title: str = "Cost during training",
+def plot_costs(runs: object, *, ax: Axes | None = None, log: bool = False, title: str = "Cost during training",
                xlabel: str | None = None, ylabel: str = "cost $J$") -> Axes:
     """Cost curves of one run or several ({label: History or list of costs}).
 
@@ -167,7 +171,7 @@ def plot_costs(runs, *, ax=None, log: bool = False, title: str = "Cost during tr
     return ax
 
 
-def fig_to_png(fig, dpi: float | None = None) -> bytes:
+def fig_to_png(fig: Figure, dpi: float | None = None) -> bytes:
     """Render a matplotlib figure to PNG bytes (fast settings, for slider redraws)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, pil_kwargs={"compress_level": 1})

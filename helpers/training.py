@@ -342,7 +342,7 @@ def bind_pieces(*, forward: Callable | None, cost: Callable | None, backward: Ca
 
 
 # ---------------------------------------------------------------- the loop
-def one_blas_thread():
+def one_blas_thread() -> threadpool_limits:
     """A context in which NumPy's BLAS uses one thread: small matrix products run faster that
     way, and several threads per process fight badly on a busy 2-core machine."""
     return threadpool_limits(limits=1, user_api="blas")
@@ -462,8 +462,9 @@ def initial_parameters(init: Callable, layers_dims: list[int], rng: np.random.Ge
     return {k: np.array(v, dtype=float) for k, v in parameters.items()}
 
 
-def _check_run(X, Y, layers_dims: Sequence[int], rng, learning_rate: float,
-               num_iterations: int | None, num_epochs: int | None):
+def _check_run(X: object, Y: object, layers_dims: Sequence[int], rng: object,
+               learning_rate: float, num_iterations: int | None,
+               num_epochs: int | None) -> tuple[np.ndarray, np.ndarray, list[int], int]:
     """(X, Y, layers_dims, total) checked, or an error that names the argument."""
     layers_dims = [int(n) for n in layers_dims]
     if len(layers_dims) < 2 or min(layers_dims) < 1:

@@ -12,7 +12,7 @@ def _shape_text(shape: tuple) -> str:
 
 
 def check_array(
-    value,
+    value: object,
     name: str,
     *,
     ndim: int | None = None,
@@ -82,7 +82,7 @@ def check_parameters(parameters: dict, n_x: int | None = None) -> int:
     return L
 
 
-def check_xy(X, Y, n_x: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def check_xy(X: object, Y: object, n_x: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """X (n_x, m) and Y (n_y, m) with the same m and finite values."""
     X = check_array(X, "X", ndim=2)
     if n_x is not None and X.shape[0] != n_x:

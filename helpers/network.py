@@ -157,6 +157,11 @@ def backward_from_output(dZ: np.ndarray, cache: list, *, divide_by_m: bool = Tru
     the gradient of the mean cost. Returns {"dW1", "db1", ..., "dWL", "dbL"}.
     """
     L = len(cache)
+    (A_prev, W), _, _ = cache[-1]
+    want = (W.shape[0], A_prev.shape[1])
+    if np.shape(dZ) != want:
+        raise ValueError(f"dZ has shape {np.shape(dZ)} but must have the output layer's shape "
+                         f"{want} (n^[L], m): one row per output unit, one column per example")
     grads, dA = {}, None
     for l in range(L, 0, -1):
         lin_cache, act_cache, activation = cache[l - 1]

@@ -91,6 +91,23 @@ def test_backward_from_output_matches_numerical_gradient(hidden, divide_by_m, rn
     assert rel(gradients_to_vector(grads, layout), num) < 1e-7
 
 
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "linear"])
+def test_layer_backward_matches_numerical_gradient(activation, rng):
+    A = rng.normal(size=(3, 6))
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=(4, 1))
+    G = rng.normal(size=(4, 6))
+    _, cache = nw.layer_forward(A, W, b, activation)
+    dA, dW, db = nw.layer_backward(G, cache)
+
+    def J(a=A, w=W, c=b):  # dW, db are of the mean over the m examples, dA of the sum
+        return float((G * nw.layer_forward(a, w, c, activation)[0]).sum())
+
+    m = A.shape[1]
+    assert rel(dW, numerical_gradient(lambda w: J(w=w) / m, W.copy())) < 1e-7
+    assert rel(db, numerical_gradient(lambda c: J(c=c) / m, b.copy())) < 1e-7
+    assert rel(dA, numerical_gradient(lambda a: J(a=a), A.copy())) < 1e-7
+
+
 def test_model_backward_refuses_other_outputs(rng):
     params, X = _net([3, 4, 2], rng)
     AL, cache = nw.model_forward(X, params, "relu", "linear")
@@ -100,6 +117,8 @@ def test_model_backward_refuses_other_outputs(rng):
     AL, cache = nw.model_forward(X, params)
     with pytest.raises(ValueError, match=r"Y has shape \(7,\) but must have AL's shape \(1, 7\)"):
         nw.model_backward(AL, np.zeros(7), cache)
+    with pytest.raises(ValueError, match=r"dZ has shape \(7, 1\) but must .* \(1, 7\)"):
+        nw.backward_from_output(np.zeros((7, 1)), cache)
 
 
 def test_binary_cross_entropy_by_hand():

@@ -364,7 +364,8 @@ def _progress_bar(progress: bool | None, total: int, unit: str):
 
 
 def divergence(cost: float, first_cost: float) -> str:
-    """"" while training is fine; else why the cost ``cost`` counts as diverged."""
+    """Why ``cost`` counts as diverged (a phrase for History.message), or "" while the run is
+    fine: not a number, or above DIVERGENCE_FACTOR times the first cost (at least 0.1)."""
     if not math.isfinite(cost):
         return "is no longer a number"
     if cost > DIVERGENCE_FACTOR * max(first_cost, 0.1):

@@ -8,13 +8,9 @@ from helpers import network as nw
 from helpers.gradients import dictionary_to_vector, gradients_to_vector, vector_to_dictionary
 from helpers.validate import check_parameters, check_xy, num_layers
 from tests.numerical import numerical_gradient
+from tests.numerical import relative_difference as rel
 
 pytestmark = pytest.mark.xdist_group("core")
-
-
-def rel(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b))
 
 
 @pytest.fixture

@@ -44,74 +44,96 @@ _ZERO_STATE = ["zeros_like(_[_ + str(_)])", "zeros_like(_[f'W{_}'])", "zeros_lik
 _LOG_UNIFORM = ["uniform(log10(_), log10(_), _)", "uniform(log10(_), log10(_), size=_)",
                 "uniform(log(_), log(_), _)", "uniform(log(_), log(_), size=_)"]
 
-PATTERNS: dict[str, list[str]] = {
-    # 01 initialization
-    "initialize_parameters_zeros": [f"zeros({_INIT_SHAPE})"],
-    "initialize_parameters_random": [f"{r} * _" for r in _RANDN],
-    "initialize_parameters_he": ["sqrt(2 / _[_ - 1])", "standard_normal(_) * sqrt(2 / _)",
-                                 "normal(_, sqrt(2 / _), _)", "normal(scale=sqrt(2 / _), size=_)"],
-    "initialize_parameters_xavier": ["sqrt(1 / _[_ - 1])", "standard_normal(_) * sqrt(1 / _)",
-                                     "normal(_, sqrt(1 / _), _)", f"{_RANDN[0]} / sqrt(_[_ - 1])",
-                                     f"{_RANDN[1]} / sqrt(_[_ - 1])"],
-    # 02 regularization
-    "split_train_dev_test": ["round(_[0] * _)", "round(_[1] * _)", "cumsum(_)[:-1] * _",
-                             "split(permutation(_), _)", "_[:, permutation(_)]"],
-    "diagnose_bias_variance": ["train_error - base_error > _", "dev_error - train_error > _"],
-    "compute_cost_with_regularization": _L2_COST,
-    "backward_propagation_with_regularization": _L2_GRAD,
-    # 03 dropout (l2_from_notebook_02: the learner's two L2 functions of notebook 02, again)
-    "forward_propagation_with_dropout": ["random(_.shape) < _", "rand(*_.shape) < _",
-                                         "random(_) < keep_prob", *_DROPOUT_SCALE],
-    "backward_propagation_with_dropout": _DROPOUT_SCALE,
-    "l2_from_notebook_02": _L2_COST + _L2_GRAD,
-    # 04 gradient checking
-    "forward_propagation_1d": ["theta * x"],
-    "gradient_check_1d": _CENTRED + _REL_DIFF,
-    "gradient_check_n": _CENTRED + _REL_DIFF,
-    # backward_propagation_fixed: the two fixes of the colleague's pass (its other lines are given)
-    "backward_propagation_fixed": ["_ * (1 - A1 ** 2)", "_ * (1 - square(A1))",
-                                   "_ * (1 - A1 * A1)", "sum(dZ3, axis=1, keepdims=True) / _"],
-    # 05 optimization
-    "update_parameters_with_gd": [f"{a} {op} _ * _[{k}]" for a, op in (("_", "-"), ("_[_]", "-="))
-                                  for k in ("'d' + _", "f'd{_}'", "'dW' + _", "'db' + _")],
-    "random_mini_batches": ["_[:, _ * _:(_ + 1) * _]", "slice(_ * _, (_ + 1) * _)",
-                            "range(0, _, mini_batch_size)", "_[:, _:_ + mini_batch_size]",
-                            "_[:, _[_:_ + mini_batch_size]]", "array_split(_, _)"],
-    "exponentially_weighted_average": _EWA + _BIAS_CORRECTION,
-    "initialize_velocity": _ZERO_STATE,
-    "update_parameters_with_momentum": _EWA,
-    "initialize_rmsprop": _ZERO_STATE,
-    "update_parameters_with_rmsprop": _SQUARED_EWA + _ADAPTIVE_STEP,
-    "initialize_adam": _ZERO_STATE,
-    "update_parameters_with_adam": _BIAS_CORRECTION + _ADAPTIVE_STEP + _SQUARED_EWA,
-    "update_lr": ["_ / (1 + _ * _)", "_ * 1 / (1 + _ * _)"],
-    "schedule_lr_decay": ["_ / (1 + _ * (_ // _))", "_ / (1 + _ * floor(_ / _))"],
-    # 06 softmax, then TensorFlow
-    "softmax": ["exp(_ - max(_, axis=0, keepdims=True))", "_ / sum(_, axis=0, keepdims=True)",
-                "_ - max(_, axis=0, keepdims=True)", "_ - amax(_, axis=0, keepdims=True)"],
-    "one_hot": ["_[_, arange(_)] = 1", "eye(_)[:, _]", "eye(_)[_].T",
-                "(_ == arange(_)[:, None])", "(arange(_)[:, None] == _)"],
-    "softmax_cross_entropy": ["_ - log(sum(exp(_), axis=0, keepdims=True))",
-                              "logsumexp(_, axis=0, keepdims=True)", "-sum(_ * log(_)) / _",
-                              "-sum(_ * _) / _", "_ - max(_, axis=0, keepdims=True)"],
-    "one_hot_matrix": ["one_hot(_, _, axis=0)", "transpose(one_hot(_, _))"],
-    "initialize_parameters_tf": ["GlorotUniform(seed=_)",
-                                 "Variable(_(shape=(_[_], _[_ - 1])), name=_)"],
-    "forward_propagation_tf": ["relu(matmul(_, _) + _)", "matmul(_[f'W{_}'], _) + _[f'b{_}']"],
-    "compute_total_loss": ["categorical_crossentropy(_, _, from_logits=True)",
-                           "softmax_cross_entropy_with_logits(labels=_, logits=_)"],
-    "train_step": ["apply_gradients(zip(_, _))", "_.gradient(_, list(_.values()))"],
-    # 07 hyperparameter search
-    "sample_log_uniform": [f"10 ** {u}" for u in _LOG_UNIFORM] +
-                          [f"power(10, {u})" for u in _LOG_UNIFORM] + _LOG_UNIFORM,
-    "sample_beta": ["1 - sample_log_uniform(1 - _, 1 - _, _, _)",
-                    *(f"1 - 10 ** {u}" for u in _LOG_UNIFORM)],
-    "random_search": ["sort(key=lambda _: _['score'], reverse=True)",
-                      "sorted(_, key=lambda _: _['score'], reverse=True)"],
-    "zoom": ["(_, min(_), max(_))"],
-    "normalize_inputs": ["std(_, axis=1, keepdims=True)", "where(_ == 0, 1, _)", "_[_ == 0] = 1",
-                         "(_ - mean(_, axis=1, keepdims=True)) / std(_, axis=1, keepdims=True)"],
+PATTERNS_BY_NOTEBOOK: dict[str, dict[str, list[str]]] = {
+    "01": {  # initialization
+        "initialize_parameters_zeros": [f"zeros({_INIT_SHAPE})"],
+        "initialize_parameters_random": [f"{r} * _" for r in _RANDN],
+        "initialize_parameters_he": ["sqrt(2 / _[_ - 1])", "standard_normal(_) * sqrt(2 / _)",
+                                     "normal(_, sqrt(2 / _), _)", "normal(scale=sqrt(2 / _), size=_)"],
+        "initialize_parameters_xavier": ["sqrt(1 / _[_ - 1])", "standard_normal(_) * sqrt(1 / _)",
+                                         "normal(_, sqrt(1 / _), _)", f"{_RANDN[0]} / sqrt(_[_ - 1])",
+                                         f"{_RANDN[1]} / sqrt(_[_ - 1])"],
+    },
+    "02": {  # regularization
+        "split_train_dev_test": ["round(_[0] * _)", "round(_[1] * _)", "cumsum(_)[:-1] * _",
+                                 "split(permutation(_), _)", "_[:, permutation(_)]"],
+        "diagnose_bias_variance": ["train_error - base_error > _", "dev_error - train_error > _"],
+        "compute_cost_with_regularization": _L2_COST,
+        "backward_propagation_with_regularization": _L2_GRAD,
+    },
+    "03": {  # dropout (l2_from_notebook_02: the learner's two L2 functions of notebook 02, again)
+        "forward_propagation_with_dropout": ["random(_.shape) < _", "rand(*_.shape) < _",
+                                             "random(_) < keep_prob", *_DROPOUT_SCALE],
+        "backward_propagation_with_dropout": _DROPOUT_SCALE,
+        "l2_from_notebook_02": _L2_COST + _L2_GRAD,
+    },
+    "04": {  # gradient checking
+        "forward_propagation_1d": ["theta * x"],
+        "gradient_check_1d": _CENTRED + _REL_DIFF,
+        "gradient_check_n": _CENTRED + _REL_DIFF,
+        # backward_propagation_fixed: the two fixes of the colleague's pass (its other lines are given)
+        "backward_propagation_fixed": ["_ * (1 - A1 ** 2)", "_ * (1 - square(A1))",
+                                       "_ * (1 - A1 * A1)", "sum(dZ3, axis=1, keepdims=True) / _"],
+    },
+    "05": {  # optimization
+        "update_parameters_with_gd": [f"{a} {op} _ * _[{k}]" for a, op in (("_", "-"), ("_[_]", "-="))
+                                      for k in ("'d' + _", "f'd{_}'", "'dW' + _", "'db' + _")],
+        "random_mini_batches": ["_[:, _ * _:(_ + 1) * _]", "slice(_ * _, (_ + 1) * _)",
+                                "range(0, _, mini_batch_size)", "_[:, _:_ + mini_batch_size]",
+                                "_[:, _[_:_ + mini_batch_size]]", "array_split(_, _)"],
+        "exponentially_weighted_average": _EWA + _BIAS_CORRECTION,
+        "initialize_velocity": _ZERO_STATE,
+        "update_parameters_with_momentum": _EWA,
+        "initialize_rmsprop": _ZERO_STATE,
+        "update_parameters_with_rmsprop": _SQUARED_EWA + _ADAPTIVE_STEP,
+        "initialize_adam": _ZERO_STATE,
+        "update_parameters_with_adam": _BIAS_CORRECTION + _ADAPTIVE_STEP + _SQUARED_EWA,
+        "update_lr": ["_ / (1 + _ * _)", "_ * 1 / (1 + _ * _)"],
+        "schedule_lr_decay": ["_ / (1 + _ * (_ // _))", "_ / (1 + _ * floor(_ / _))"],
+    },
+    "06": {  # softmax, then TensorFlow
+        "softmax": ["exp(_ - max(_, axis=0, keepdims=True))", "_ / sum(_, axis=0, keepdims=True)",
+                    "_ - max(_, axis=0, keepdims=True)", "_ - amax(_, axis=0, keepdims=True)"],
+        "one_hot": ["_[_, arange(_)] = 1", "eye(_)[:, _]", "eye(_)[_].T",
+                    "(_ == arange(_)[:, None])", "(arange(_)[:, None] == _)"],
+        "softmax_cross_entropy": ["_ - log(sum(exp(_), axis=0, keepdims=True))",
+                                  "logsumexp(_, axis=0, keepdims=True)", "-sum(_ * log(_)) / _",
+                                  "-sum(_ * _) / _", "_ - max(_, axis=0, keepdims=True)"],
+        "one_hot_matrix": ["one_hot(_, _, axis=0)", "transpose(one_hot(_, _))"],
+        "initialize_parameters_tf": ["GlorotUniform(seed=_)",
+                                     "Variable(_(shape=(_[_], _[_ - 1])), name=_)"],
+        "forward_propagation_tf": ["relu(matmul(_, _) + _)", "matmul(_[f'W{_}'], _) + _[f'b{_}']"],
+        "compute_total_loss": ["categorical_crossentropy(_, _, from_logits=True)",
+                               "softmax_cross_entropy_with_logits(labels=_, logits=_)"],
+        "train_step": ["apply_gradients(zip(_, _))", "_.gradient(_, list(_.values()))"],
+    },
+    "07": {  # hyperparameter search
+        "sample_log_uniform": [f"10 ** {u}" for u in _LOG_UNIFORM] +
+                              [f"power(10, {u})" for u in _LOG_UNIFORM] + _LOG_UNIFORM,
+        "sample_beta": ["1 - sample_log_uniform(1 - _, 1 - _, _, _)",
+                        *(f"1 - 10 ** {u}" for u in _LOG_UNIFORM)],
+        "random_search": ["sort(key=lambda _: _['score'], reverse=True)",
+                          "sorted(_, key=lambda _: _['score'], reverse=True)"],
+        "zoom": ["(_, min(_), max(_))"],
+        # normalize_inputs: measuring a spread (std alone) is no answer; dividing by it is
+        "normalize_inputs": ["_ / std(_, axis=1, keepdims=True)", "where(_ == 0, 1, _)",
+                             "_[_ == 0] = 1", "(_ - mean(_, axis=1, keepdims=True)) / _"],
+    },
+    "08": {  # batch normalization
+        "batchnorm_forward": ["(_ - _) / sqrt(_ + _)", "var(_, axis=1, keepdims=True)",
+                              "mean((_ - _) ** 2, axis=1, keepdims=True)",
+                              "_ - mean(_, axis=1, keepdims=True)"],
+        "batchnorm_backward": ["_ * _ - sum(_, axis=1, keepdims=True) - "
+                               "_ * sum(_ * _, axis=1, keepdims=True)",
+                               "(_ + _) ** -1.5", "(_ + _) ** (-3 / 2)",
+                               "sum(_ * _, axis=1, keepdims=True) / _ * _"],
+        "update_running_stats": ["momentum * _ + (1 - momentum) * _"],
+        "batchnorm_inference": ["(_ - _) / sqrt(_ + _)", "_ * (_ - _) / sqrt(_ + _)"],
+    },
 }
+# every graded function of the course -> the patterns of its answer
+PATTERNS: dict[str, list[str]] = {ex: pats for group in PATTERNS_BY_NOTEBOOK.values()
+                                  for ex, pats in group.items()}
 
 _IGNORED_FIELDS = {"ctx", "type_comment", "kind", "lineno", "col_offset", "end_lineno",
                    "end_col_offset", "type_params"}

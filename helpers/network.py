@@ -25,6 +25,12 @@ EPS = 1e-12
 # ---------------------------------------------------------------- linear part
 def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Z = W A_prev + b.  A_prev (n_prev, m), W (n, n_prev), b (n, 1) -> Z (n, m), cache."""
+    if np.ndim(A_prev) != 2 or np.ndim(W) != 2 or W.shape[1] != A_prev.shape[0]:
+        raise ValueError(f"W has shape {np.shape(W)} and A_prev {np.shape(A_prev)}, but W must be "
+                         f"(n, n_prev) for A_prev (n_prev, m): W's columns match A_prev's rows")
+    if np.shape(b) != (W.shape[0], 1):
+        raise ValueError(f"b has shape {np.shape(b)} but must be ({W.shape[0]}, 1), one row per "
+                         "unit of W")
     Z = W @ A_prev
     Z += b  # in place: one (n, m) array instead of two
     return Z, (A_prev, W)
@@ -39,6 +45,9 @@ def linear_backward(dZ: np.ndarray, cache: tuple, *, input_grad: bool = True,
     already is the gradient of the mean cost (it holds the 1/m): dW = dZ A_prev^T, db = sum(dZ).
     """
     A_prev, W = cache
+    if np.shape(dZ) != (W.shape[0], A_prev.shape[1]):
+        raise ValueError(f"dZ has shape {np.shape(dZ)} but must be {(W.shape[0], A_prev.shape[1])}, "
+                         "the shape of this layer's Z (n, m)")
     if divide_by_m:
         m = A_prev.shape[1]
         dW = (dZ @ A_prev.T) / m

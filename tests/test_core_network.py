@@ -191,5 +191,11 @@ def test_bad_shapes_name_the_argument_and_the_shapes():
         check_parameters({"W1": np.zeros((3, 2)), "b1": np.zeros(3)})
     with pytest.raises(ValueError, match="NaN"):
         check_xy(np.array([[np.nan, 1.0]]), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match=r"W has shape \(1, 3\) and A_prev \(2, 1\)"):
+        nw.linear_forward(np.zeros((2, 1)), np.zeros((1, 3)), np.zeros((1, 1)))
+    with pytest.raises(ValueError, match=r"b has shape \(3,\) but must be \(3, 1\)"):
+        nw.linear_forward(np.zeros((2, 3)), np.zeros((3, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"dZ has shape \(3, 4\) but must be \(3, 5\)"):
+        nw.linear_backward(np.zeros((3, 4)), (np.zeros((2, 5)), np.zeros((3, 2))))
     with pytest.raises(ValueError, match="activation='swish' is not known"):
         nw.layer_forward(np.zeros((2, 1)), np.zeros((1, 2)), np.zeros((1, 1)), "swish")

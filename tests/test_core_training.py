@@ -199,6 +199,19 @@ def test_unfinished_exercise_is_named():
               num_iterations=5)
 
 
+def test_unfinished_optimizer_state_is_named():
+    def initialize_adam(parameters):
+        raise NotImplementedError()
+
+    def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate):
+        return parameters, v, s
+
+    X, Y, _, _ = load_circles()
+    with pytest.raises(ExerciseNotDone, match="initialize_adam"):
+        train(X, Y, [2, 3, 1], init=glorot_uniform, rng=np.random.default_rng(0),
+              update=update_parameters_with_adam, state_init=initialize_adam, num_iterations=5)
+
+
 def test_clear_errors_for_bad_input():
     X, Y, _, _ = load_circles()
     rng = np.random.default_rng(0)

@@ -373,6 +373,22 @@ def divergence(cost: float, first_cost: float) -> str:
     return ""
 
 
+def _checked_batches(batches: Any) -> list:
+    """The mini-batches as a list of (X_batch, Y_batch) pairs with matching columns, or an
+    error saying what the (learner's) mini_batches function returned instead."""
+    batches = list(batches) if isinstance(batches, list | tuple) else batches
+    if not isinstance(batches, list) or not batches:
+        raise ValueError(f"mini_batches must return a non-empty list of (X_batch, Y_batch) pairs, "
+                         f"got {batches if isinstance(batches, list) else type(batches).__name__}")
+    for i, pair in enumerate(batches):
+        if not (isinstance(pair, tuple | list) and len(pair) == 2
+                and np.ndim(pair[0]) == np.ndim(pair[1]) == 2
+                and np.shape(pair[0])[1] == np.shape(pair[1])[1]):
+            raise ValueError(f"mini-batch {i} is not a pair (X_batch (n_x, b), Y_batch (n_y, b)) "
+                             "with the same b columns: return a list of (X_batch, Y_batch)")
+    return batches
+
+
 class _Epoch(NamedTuple):
     parameters: dict
     state: dict
@@ -417,8 +433,8 @@ def _loop(X: np.ndarray, Y: np.ndarray, parameters: dict, pieces: Pieces, *,
                 state = {**state, "learning_rate": float(lr)}
             if pieces.rule.takes_learning_rate:
                 hist.learning_rates.append(state["learning_rate"])
-            batches = pieces.batches({"X": X, "Y": Y, "mini_batch_size": mini_batch_size,
-                                      "rng": rng})
+            batches = _checked_batches(pieces.batches({"X": X, "Y": Y, "rng": rng,
+                                                       "mini_batch_size": mini_batch_size}))
             first = hist.batch_costs[0] if hist.batch_costs else None
             ep = _epoch(parameters, state, batches, pieces, rng, first)
             parameters, state = ep.parameters, ep.state

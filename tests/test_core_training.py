@@ -229,6 +229,11 @@ def test_clear_errors_for_bad_input():
               update=lambda parameters, grads, gamma: parameters)
     with pytest.raises(ValueError, match="returned None"):
         train(X, Y, [2, 3, 1], init=lambda layers_dims, rng: None, rng=rng, num_iterations=5)
+    for bad, why in (([], "non-empty list"), (None, "got NoneType"),
+                     ([(X, Y[:, :5])], "mini-batch 0 is not a pair")):
+        with pytest.raises(ValueError, match=why):
+            train(X, Y, [2, 3, 1], init=glorot_uniform, rng=rng, num_epochs=2,
+                  mini_batches=lambda X, Y, bad=bad: bad)
     Xn = X.copy()
     Xn[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):

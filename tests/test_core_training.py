@@ -130,8 +130,11 @@ def test_update_rule_has_explicit_state():
     np.testing.assert_allclose(state2["velocity"]["W1"], [[1.5]])
     np.testing.assert_allclose(p2["W1"], [[1.0 - 0.1 * 1.0 - 0.1 * 1.5]])
     gd = bind_update()  # the default: plain gradient descent, no optimizer state
-    q, st = gd.step({"W1": np.array([[1.0]])}, {"dW1": np.array([[2.0]])}, gd.init({}, 0.25))
-    np.testing.assert_allclose(q["W1"], [[0.5]]) and st["t"] == 1
+    p0 = {"W1": np.array([[1.0]])}
+    q, st = gd.step(p0, {"dW1": np.array([[2.0]])}, gd.init(p0, 0.25))
+    assert set(st) == {"learning_rate", "t"} and st["t"] == 1 and gd.takes_learning_rate
+    np.testing.assert_allclose(q["W1"], [[0.5]])
+    assert p0["W1"][0, 0] == 1.0  # new arrays: the caller's parameters are untouched
 
 
 def test_optimizer_state_needs_state_init():

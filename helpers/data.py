@@ -1,18 +1,17 @@
 """The course's data sets, made reproducibly.
 
 Every loader returns arrays in the course's layout: X (n_x, m) with examples as columns, labels
-Y (1, m). Randomness comes from an explicit ``seed`` so that every run draws the same points.
+Y (1, m). Randomness comes from an explicit ``seed`` so that every run draws the same points;
+the goalkeeper kicks and the digits' train/dev/test split ship as files in data/, so no learner
+receives code that splits a data set (that is notebook 02's exercise).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from helpers.validate import check_xy
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -21,7 +20,8 @@ def _columns(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(X.T, dtype=float), y.reshape(1, -1).astype(float)
 
 
-def load_circles(n_train: int = 300, n_test: int = 100, noise: float = 0.05, seed: int = 1):
+def load_circles(n_train: int = 300, n_test: int = 100, noise: float = 0.05,
+                 seed: int = 1) -> tuple[np.ndarray, ...]:
     """Two concentric rings of points (scikit-learn's make_circles): X (2, m), Y (1, m).
 
     Returns (X_train, Y_train, X_test, Y_test)."""
@@ -32,7 +32,8 @@ def load_circles(n_train: int = 300, n_test: int = 100, noise: float = 0.05, see
     return X[:, :n_train], Y[:, :n_train], X[:, n_train:], Y[:, n_train:]
 
 
-def load_moons(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: int = 3):
+def load_moons(n_train: int = 300, n_test: int = 100, noise: float = 0.2,
+               seed: int = 3) -> tuple[np.ndarray, ...]:
     """Two interleaving half-moons (scikit-learn's make_moons): X (2, m), Y (1, m).
 
     Returns (X_train, Y_train, X_test, Y_test)."""
@@ -43,19 +44,23 @@ def load_moons(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: 
     return X[:, :n_train], Y[:, :n_train], X[:, n_train:], Y[:, n_train:]
 
 
-def load_goalkeeper(path: Path | str | None = None):
+def _shipped_rows(path: Path | str | None, name: str, maker: str) -> list[dict[str, str]]:
+    """The rows of data/``name`` (or of ``path``), or an error that says how to make it."""
+    path = Path(path) if path is not None else DATA_DIR / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: it ships with the course in data/ "
+                                f"(re-create it with `python data/{maker}`)")
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_goalkeeper(path: Path | str | None = None) -> tuple[np.ndarray, ...]:
     """The goalkeeper data set (data/goalkeeper.csv, made by data/make_goalkeeper.py).
 
     Where on the field (x1, x2) the goalkeeper kicked the ball, and whether one of our
     players (1) or the other team (0) headed it. Returns (X_train, Y_train, X_test, Y_test).
     """
-    path = Path(path) if path is not None else DATA_DIR / "goalkeeper.csv"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: it ships with the course in data/ "
-            "(re-create it with `python data/make_goalkeeper.py`)"
-        )
-    rows = list(csv.DictReader(path.open()))
+    rows = _shipped_rows(path, "goalkeeper.csv", "make_goalkeeper.py")
     out = []
     for split in ("train", "test"):
         sel = [r for r in rows if r["split"] == split]
@@ -65,28 +70,27 @@ def load_goalkeeper(path: Path | str | None = None):
     return tuple(out)
 
 
-def load_digits():
-    """scikit-learn's bundled 8x8 digits (1,797 images, offline): X (64, m) with pixel values
-    0..16, labels (1, m) as integers 0..9. Standardise and split them in the notebook."""
+def load_digits(path: Path | str | None = None) -> tuple[np.ndarray, ...]:
+    """scikit-learn's bundled 8x8 digits (1,797 images, offline) in the course's fixed
+    train / dev / test split (data/digits_split.csv, made by data/make_digits_split.py).
+
+    Returns (X_train, labels_train, X_dev, labels_dev, X_test, labels_test): X (64, m) with
+    pixel values 0..16, labels (1, m) as integers 0..9.
+    """
     from sklearn.datasets import load_digits as _load
 
+    rows = _shipped_rows(path, "digits_split.csv", "make_digits_split.py")
     d = _load()
-    return np.ascontiguousarray(d.data.T, dtype=float), d.target.reshape(1, -1).astype(int)
-
-
-def split(X, Y, fractions: Sequence[float], rng: np.random.Generator):
-    """Shuffle the m examples with ``rng`` and cut them into len(fractions) disjoint parts
-    (e.g. (0.6, 0.2, 0.2) for train/dev/test) that together hold every example once.
-
-    Returns [X_0, Y_0, X_1, Y_1, ...]."""
-    X, Y = check_xy(X, Y)
-    fr = np.asarray(fractions, dtype=float)
-    if fr.ndim != 1 or (fr < 0).any() or not np.isclose(fr.sum(), 1.0):
-        raise ValueError(f"fractions must be non-negative and sum to 1, got {list(fractions)}")
-    m = X.shape[1]
-    perm = rng.permutation(m)
-    cuts = np.round(np.cumsum(fr)[:-1] * m).astype(int)
+    index = np.array([int(r["index"]) for r in rows])
+    if len(rows) != d.target.size or not np.array_equal(
+            d.target[index], [int(r["label"]) for r in rows]):
+        raise ValueError(f"{path or 'data/digits_split.csv'} does not describe scikit-learn's "
+                         "digits (its labels differ): re-create it with "
+                         "`python data/make_digits_split.py`")
+    split = np.array([r["split"] for r in rows])
     out = []
-    for idx in np.split(perm, cuts):
-        out += [X[:, idx], Y[:, idx]]
-    return out
+    for name in ("train", "dev", "test"):
+        idx = index[split == name]
+        out += [np.ascontiguousarray(d.data[idx].T, dtype=float),
+                d.target[idx].reshape(1, -1).astype(int)]
+    return tuple(out)

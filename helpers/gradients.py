@@ -1,19 +1,20 @@
-"""Parameter dicts as one vector and back, and a centred numerical gradient.
+"""Parameter dicts as one vector and back.
 
 Gradient checking (notebook 04) flattens every parameter into one vector theta, nudges one
-coordinate at a time, and compares with backpropagation's gradient flattened the same way.
+coordinate at a time, and compares with backpropagation's gradient flattened the same way. The
+nudging itself is the learner's exercise (gradient_check_n): it is not in the core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
+
+from helpers.validate import num_layers
 
 
 def parameter_keys(parameters: dict) -> list[str]:
     """The keys in the course's order: W1, b1, W2, b2, ... (other keys after, sorted)."""
-    L = sum(1 for k in parameters if k.startswith("W") and k[1:].isdigit())
+    L = num_layers(parameters)
     ordered = [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}") if k in parameters]
     return ordered + sorted(k for k in parameters if k not in ordered)
 
@@ -51,24 +52,5 @@ def gradients_to_vector(grads: dict, layout: list[tuple[str, tuple]]) -> np.ndar
                 f"grads['d{key}'] has shape {np.shape(grads[f'd{key}'])} but must match "
                 f"{key}'s shape {tuple(shape)}"
             )
-    return np.concatenate([np.asarray(grads[f"d{k}"], dtype=float).reshape(-1) for k, _ in layout]).reshape(-1, 1)
-
-
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Centred differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), one coordinate at a time.
-
-    ``x`` is any float array; it is restored exactly after each nudge.
-    """
-    x = np.asarray(x, dtype=float)
-    grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        plus = f(x)
-        flat[i] = old - eps
-        minus = f(x)
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * eps)
-    return grad
-
+    flat = [np.asarray(grads[f"d{k}"], dtype=float).reshape(-1) for k, _ in layout]
+    return np.concatenate(flat).reshape(-1, 1)

@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from helpers.validate import check_array, check_parameters
+from helpers.validate import check_array, check_parameters, num_layers
 
 # A probability is clipped to [EPS, 1 - EPS] before its log is taken, so that a saturated
 # output costs a large finite amount instead of inf.
@@ -23,36 +23,53 @@ EPS = 1e-12
 
 
 # ---------------------------------------------------------------- linear part
-def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray):
+def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Z = W A_prev + b.  A_prev (n_prev, m), W (n, n_prev), b (n, 1) -> Z (n, m), cache."""
+    if np.ndim(A_prev) != 2 or np.ndim(W) != 2 or W.shape[1] != A_prev.shape[0]:
+        raise ValueError(f"W has shape {np.shape(W)} and A_prev {np.shape(A_prev)}, but W must be "
+                         f"(n, n_prev) for A_prev (n_prev, m): W's columns match A_prev's rows")
+    if np.shape(b) != (W.shape[0], 1):
+        raise ValueError(f"b has shape {np.shape(b)} but must be ({W.shape[0]}, 1), one row per "
+                         "unit of W")
     Z = W @ A_prev
     Z += b  # in place: one (n, m) array instead of two
     return Z, (A_prev, W)
 
 
-def linear_backward(dZ: np.ndarray, cache, *, input_grad: bool = True):
+def linear_backward(dZ: np.ndarray, cache: tuple, *, input_grad: bool = True,
+                    divide_by_m: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of the mean cost: dW = dZ A_prev^T / m, db = sum(dZ) / m, dA_prev = W^T dZ.
 
-    With input_grad=False, dA_prev is not computed (None): the first layer never needs it."""
+    dZ (n, m) -> (dA_prev (n_prev, m), dW (n, n_prev), db (n, 1)). With input_grad=False,
+    dA_prev is not computed (None): the first layer never needs it. With divide_by_m=False, dZ
+    already is the gradient of the mean cost (it holds the 1/m): dW = dZ A_prev^T, db = sum(dZ).
+    """
     A_prev, W = cache
-    m = A_prev.shape[1]
-    dW = (dZ @ A_prev.T) / m
-    db = dZ.sum(axis=1, keepdims=True) / m
+    if np.shape(dZ) != (W.shape[0], A_prev.shape[1]):
+        raise ValueError(f"dZ has shape {np.shape(dZ)} but must be {(W.shape[0], A_prev.shape[1])}, "
+                         "the shape of this layer's Z (n, m)")
+    if divide_by_m:
+        m = A_prev.shape[1]
+        dW = (dZ @ A_prev.T) / m
+        db = dZ.sum(axis=1, keepdims=True) / m
+    else:
+        dW = dZ @ A_prev.T
+        db = dZ.sum(axis=1, keepdims=True)
     return (W.T @ dZ if input_grad else None), dW, db
 
 
 # ---------------------------------------------------------------- activations
-def relu_forward(Z: np.ndarray):
+def relu_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """A = max(0, Z); the cache is Z."""
     return np.maximum(Z, 0.0), Z
 
 
-def relu_backward(dA: np.ndarray, cache) -> np.ndarray:
+def relu_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dZ = dA where Z > 0, else 0."""
     return np.multiply(dA, cache > 0)
 
 
-def sigmoid_forward(Z: np.ndarray):
+def sigmoid_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """A = 1 / (1 + e^{-Z}); for very negative Z, e^{-Z} overflows to inf and A is exactly 0
     (the overflow is expected and silenced). The cache is A."""
     with np.errstate(over="ignore"):
@@ -60,42 +77,30 @@ def sigmoid_forward(Z: np.ndarray):
     return A, A
 
 
-def sigmoid_backward(dA: np.ndarray, cache) -> np.ndarray:
+def sigmoid_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dZ = dA * A (1 - A)."""
     A = cache
     return dA * A * (1.0 - A)
 
 
-def tanh_forward(Z: np.ndarray):
+def tanh_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """A = tanh(Z); the cache is A."""
     A = np.tanh(Z)
     return A, A
 
 
-def tanh_backward(dA: np.ndarray, cache) -> np.ndarray:
+def tanh_backward(dA: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dZ = dA * (1 - A^2)."""
     return dA * (1.0 - cache**2)
 
 
-def softmax_forward(Z: np.ndarray):
-    """Column-wise softmax over the C rows of Z (C, m), shifted by the column max; cache is A."""
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
-    A = E / E.sum(axis=0, keepdims=True)
-    return A, A
-
-
-def softmax_backward(dA: np.ndarray, cache) -> np.ndarray:
-    """Jacobian-vector product of the softmax: dZ = A * (dA - sum_c dA_c A_c)."""
-    A = cache
-    return A * (dA - (dA * A).sum(axis=0, keepdims=True))
-
-
-def identity_forward(Z: np.ndarray):
+def identity_forward(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """No activation (a purely linear layer); the cache is None."""
     return Z, None
 
 
-def identity_backward(dA: np.ndarray, cache) -> np.ndarray:
+def identity_backward(dA: np.ndarray, cache: None) -> np.ndarray:
+    """dZ = dA."""
     return dA
 
 
@@ -103,12 +108,11 @@ ACTIVATIONS = {
     "relu": (relu_forward, relu_backward),
     "sigmoid": (sigmoid_forward, sigmoid_backward),
     "tanh": (tanh_forward, tanh_backward),
-    "softmax": (softmax_forward, softmax_backward),
     "linear": (identity_forward, identity_backward),
 }
 
 
-def _activation(name: str):
+def _activation(name: str) -> tuple[Callable, Callable]:
     try:
         return ACTIVATIONS[name]
     except KeyError:
@@ -118,7 +122,8 @@ def _activation(name: str):
 
 
 # ---------------------------------------------------------------- one layer
-def layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: str):
+def layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray,
+                  activation: str) -> tuple[np.ndarray, tuple]:
     """A = g(W A_prev + b). Returns (A, cache) with cache = (linear cache, activation cache)."""
     fwd, _ = _activation(activation)
     Z, lin_cache = linear_forward(A_prev, W, b)
@@ -126,7 +131,7 @@ def layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: 
     return A, (lin_cache, act_cache, activation)
 
 
-def layer_backward(dA: np.ndarray, cache):
+def layer_backward(dA: np.ndarray, cache: tuple) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Backward through one layer: returns (dA_prev, dW, db)."""
     lin_cache, act_cache, activation = cache
     _, bwd = _activation(activation)
@@ -134,14 +139,9 @@ def layer_backward(dA: np.ndarray, cache):
 
 
 # ---------------------------------------------------------------- the whole network
-def num_layers(parameters: dict) -> int:
-    """L, the number of layers with weights, read off the parameter dict."""
-    return sum(1 for k in parameters if k.startswith("W"))
-
-
 def model_forward(
     X: np.ndarray, parameters: dict, hidden: str = "relu", output: str = "sigmoid"
-):
+) -> tuple[np.ndarray, list]:
     """Forward pass of an L-layer net: hidden layers use ``hidden``, the last uses ``output``.
 
     X (n_x, m) -> (AL, cache); AL has shape (n_L, m). The cache holds one entry per layer.
@@ -157,74 +157,65 @@ def model_forward(
     return A, caches
 
 
-def model_backward(AL: np.ndarray, Y: np.ndarray, cache) -> dict:
-    """Gradients of the mean cross-entropy cost for the net whose forward pass made ``cache``.
+def backward_from_output(dZ: np.ndarray, cache: list, *, divide_by_m: bool = True) -> dict:
+    """Backpropagate dZ^{[L]} = dJ/dZ^{[L]} of the output layer through the whole net.
 
-    The output layer is taken together with the cost (sigmoid + binary cross-entropy, or
-    softmax + categorical cross-entropy), where dZ^{[L]} = A^{[L]} - Y: exact and stable even
-    when AL saturates. Returns {"dW1", "db1", ..., "dWL", "dbL"}.
+    ``cache`` is what model_forward returned (one entry per layer); dZ has the output layer's
+    shape (n_L, m). With divide_by_m=True (the lectures' convention) dZ holds one column per
+    example and every dW, db takes the 1/m of the mean cost; with divide_by_m=False dZ already is
+    the gradient of the mean cost. Returns {"dW1", "db1", ..., "dWL", "dbL"}.
     """
     L = len(cache)
-    lin_cache, _, output = cache[-1]
-    if output not in ("sigmoid", "softmax"):
-        raise ValueError(
-            f"model_backward pairs the cross-entropy cost with a sigmoid or softmax output, "
-            f"got output={output!r}; use layer_backward for other losses"
-        )
-    grads = {}
-    dZ, dA = AL - Y, None
+    (A_prev, W), _, _ = cache[-1]
+    want = (W.shape[0], A_prev.shape[1])
+    if np.shape(dZ) != want:
+        raise ValueError(f"dZ has shape {np.shape(dZ)} but must have the output layer's shape "
+                         f"{want} (n^[L], m): one row per output unit, one column per example")
+    grads, dA = {}, None
     for l in range(L, 0, -1):
+        lin_cache, act_cache, activation = cache[l - 1]
         if l < L:
-            lin_cache, act_cache, activation = cache[l - 1]
             dZ = _activation(activation)[1](dA, act_cache)
         # dA^{[0]}, the gradient for the input X, is never needed.
-        dA, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(dZ, lin_cache, input_grad=l > 1)
+        dA, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(
+            dZ, lin_cache, input_grad=l > 1, divide_by_m=divide_by_m)
     return grads
+
+
+def model_backward(AL: np.ndarray, Y: np.ndarray, cache: list) -> dict:
+    """Gradients of the mean binary cross-entropy for the net whose forward pass made ``cache``.
+
+    The sigmoid output layer is taken together with the cost, where dZ^{[L]} = A^{[L]} - Y:
+    exact and stable even when AL saturates. AL, Y (1, m). Returns {"dW1", "db1", ..., "dbL"}.
+    """
+    output = cache[-1][2]
+    if output != "sigmoid":
+        raise ValueError(
+            f"model_backward pairs the binary cross-entropy with a sigmoid output, got "
+            f"output={output!r}; for another cost, compute dZ of the output layer yourself and "
+            "call backward_from_output(dZ, cache)"
+        )
+    if np.shape(AL) != np.shape(Y):
+        raise ValueError(f"Y has shape {np.shape(Y)} but must have AL's shape {np.shape(AL)}")
+    return backward_from_output(AL - Y, cache)
 
 
 # ---------------------------------------------------------------- costs
 def binary_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
-    """J = -(1/m) sum(Y log AL + (1 - Y) log(1 - AL)); AL clipped to [EPS, 1 - EPS]."""
+    """J = -(1/m) sum(Y log AL + (1 - Y) log(1 - AL)) for AL, Y (1, m); AL clipped to
+    [EPS, 1 - EPS]."""
     AL = check_array(AL, "AL", ndim=2, finite=False)
     Y = check_array(Y, "Y", shape=AL.shape)
-    return _binary_cross_entropy(AL, Y)
-
-
-def _binary_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
     P = np.clip(AL, EPS, 1.0 - EPS)
     return float(-(Y * np.log(P) + (1.0 - Y) * np.log(1.0 - P)).sum() / Y.shape[1])
-
-
-def _categorical_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
-    return float(-(Y * np.log(np.maximum(AL, EPS))).sum() / Y.shape[1])
-
-
-def categorical_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
-    """J = -(1/m) sum_i sum_c Y_ci log AL_ci for one-hot Y (C, m); AL clipped below at EPS."""
-    AL = check_array(AL, "AL", ndim=2, finite=False)
-    Y = check_array(Y, "Y", shape=AL.shape)
-    return _categorical_cross_entropy(AL, Y)
-
-
-def cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
-    """Binary cross-entropy for one output row, categorical for several."""
-    return binary_cross_entropy(AL, Y) if np.shape(AL)[0] == 1 else categorical_cross_entropy(AL, Y)
-
-
-def binary_cross_entropy_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
-    """Same cost as binary_cross_entropy(sigmoid(Z), Y) but exact for any Z:
-    mean of max(Z, 0) - Z Y + log(1 + e^{-|Z|})."""
-    Z = check_array(Z, "Z", ndim=2)
-    Y = check_array(Y, "Y", shape=Z.shape)
-    return float((np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum() / Z.shape[1])
 
 
 # ---------------------------------------------------------------- predictions
 def predict(
     X: np.ndarray, parameters: dict, hidden: str = "relu", output: str = "sigmoid"
 ) -> np.ndarray:
-    """Labels for X: 0/1 of shape (1, m) for a sigmoid output (threshold 0.5), class
-    indices of shape (1, m) for a softmax output."""
+    """Labels for X (n_x, m): 0/1 of shape (1, m) for one sigmoid output (threshold 0.5); for
+    several outputs, the index of the largest one, of shape (1, m)."""
     X = check_array(X, "X", ndim=2)
     check_parameters(parameters, n_x=X.shape[0])
     AL, _ = model_forward(X, parameters, hidden, output)

@@ -2,6 +2,14 @@
 
 Every figure has a title, labelled axes and a legend. The decision boundary is drawn over the
 training points with the accuracies in the title.
+
+One naming convention for figure functions (the explorers follow it too):
+
+* ``plot_<what>(..., ax=None) -> Axes`` draws a finished panel (title, labelled axes, legend)
+  on ``ax``, or on a new figure when ``ax`` is None, and returns that Axes. A function that
+  lays out a figure of several panels is also ``plot_<what>`` and returns the Figure.
+* ``draw_<what>(ax, ...) -> artist(s)`` adds one layer to an existing Axes and returns what it
+  added, so that an explorer can update it in place (set_data) instead of drawing it again.
 """
 
 from __future__ import annotations
@@ -11,7 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 COLORS = {
@@ -48,7 +60,8 @@ def use_course_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
-def grid_for(X: np.ndarray, resolution: int = 150, pad: float = 0.25):
+def grid_for(X: np.ndarray, resolution: int = 150,
+             pad: float = 0.25) -> tuple[np.ndarray, tuple[float, float, float, float], tuple]:
     """A regular grid covering the 2-D points X (2, m) with a margin.
 
     Returns (points (2, resolution**2), extent (x_min, x_max, y_min, y_max), shape)."""
@@ -61,7 +74,9 @@ def grid_for(X: np.ndarray, resolution: int = 150, pad: float = 0.25):
     return np.vstack([xx.ravel(), yy.ravel()]), (x0, x1, y0, y1), xx.shape
 
 
-def _title(title: str, train_acc: float | None, test_acc: float | None, test_name: str) -> str:
+def accuracy_title(title: str, train_acc: float | None, test_acc: float | None,
+                   test_name: str = "test") -> str:
+    """``title`` with a second line "train 92.0%, dev 85.0%" (either accuracy may be None)."""
     parts = [title] if title else []
     accs = []
     if train_acc is not None:
@@ -73,7 +88,7 @@ def _title(title: str, train_acc: float | None, test_acc: float | None, test_nam
     return "\n".join(parts)
 
 
-def draw_regions(ax, labels: np.ndarray, extent, shape):
+def draw_regions(ax: Axes, labels: np.ndarray, extent: Sequence[float], shape: tuple[int, int]) -> AxesImage:
     """Paint predicted classes (0/1 per grid point) as the background; returns the image."""
     return ax.imshow(
         np.asarray(labels, dtype=float).reshape(shape), origin="lower", extent=extent,
@@ -81,14 +96,15 @@ def draw_regions(ax, labels: np.ndarray, extent, shape):
     )
 
 
-def draw_points(ax, X: np.ndarray, Y: np.ndarray, *, marker: str = "o", size: float = 18,
-                names: Sequence[str] = ("class 0", "class 1"), alpha: float = 0.9):
-    """Scatter 2-D points coloured by their 0/1 label, one legend entry per class."""
+def draw_points(ax: Axes, X: np.ndarray, Y: np.ndarray, *, marker: str = "o", size: float = 18,
+                names: Sequence[str] = ("class 0", "class 1"),
+                alpha: float = 0.9) -> list[PathCollection]:
+    """Scatter 2-D points X (2, m) coloured by their 0/1 label Y (1, m), one legend entry per
+    class; returns the two PathCollections (class 0, class 1)."""
     y = np.asarray(Y).reshape(-1)
-    for c in (0, 1):
-        sel = y == c
-        ax.scatter(X[0, sel], X[1, sel], s=size, c=CLASS_COLORS[c], marker=marker,
-                   edgecolors="white", linewidths=0.5, label=names[c], alpha=alpha, zorder=2)
+    return [ax.scatter(X[0, y == c], X[1, y == c], s=size, c=CLASS_COLORS[c], marker=marker,
+                       edgecolors="white", linewidths=0.5, label=names[c], alpha=alpha, zorder=2)
+            for c in (0, 1)]
 
 
 def plot_decision_boundary(
@@ -96,7 +112,7 @@ def plot_decision_boundary(
     X: np.ndarray,
     Y: np.ndarray,
     *,
-    ax=None,
+    ax: Axes | None = None,
     title: str = "",
     train_acc: float | None = None,
     test_acc: float | None = None,
@@ -104,7 +120,7 @@ def plot_decision_boundary(
     class_names: Sequence[str] = ("class 0", "class 1"),
     resolution: int = 150,
     legend: bool = True,
-):
+) -> Axes:
     """Shade the regions where ``predict`` (a function of X (2, N) giving 0/1 labels (1, N))
     says class 0 or class 1, and draw the points X (2, m), Y (1, m) on top."""
     import matplotlib.pyplot as plt
@@ -114,14 +130,14 @@ def plot_decision_boundary(
     pts, extent, shape = grid_for(X, resolution)
     draw_regions(ax, predict(pts), extent, shape)
     draw_points(ax, X, Y, names=class_names)
-    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=_title(title, train_acc, test_acc, test_name))
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=accuracy_title(title, train_acc, test_acc, test_name))
     ax.grid(False)
     if legend:
         ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.8)
     return ax
 
 
-def _as_costs(run):
+def _as_costs(run) -> tuple[np.ndarray, np.ndarray, bool, str]:
     """(steps, costs, diverged, unit) from a History or a plain list of costs."""
     if hasattr(run, "costs"):
         return np.asarray(run.steps), np.asarray(run.costs), run.status == "diverged", run.unit
@@ -129,8 +145,8 @@ def _as_costs(run):
     return np.arange(len(costs)), costs, not np.isfinite(costs).all(), "iteration"
 
 
-def plot_costs(runs, *, ax=None, log: bool = False, title: str = "Cost during training",
-               xlabel: str | None = None, ylabel: str = "cost $J$"):
+def plot_costs(runs: object, *, ax: Axes | None = None, log: bool = False, title: str = "Cost during training",
+               xlabel: str | None = None, ylabel: str = "cost $J$") -> Axes:
     """Cost curves of one run or several ({label: History or list of costs}).
 
     A run that diverged is drawn up to its last finite cost and marked with an x and
@@ -155,7 +171,7 @@ def plot_costs(runs, *, ax=None, log: bool = False, title: str = "Cost during tr
     return ax
 
 
-def fig_to_png(fig, dpi: float | None = None) -> bytes:
+def fig_to_png(fig: Figure, dpi: float | None = None) -> bytes:
     """Render a matplotlib figure to PNG bytes (fast settings, for slider redraws)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, pil_kwargs={"compress_level": 1})

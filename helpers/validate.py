@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 
-def _shape_text(shape) -> str:
+def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join("m" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def check_array(
-    value,
+    value: object,
     name: str,
     *,
     ndim: int | None = None,
@@ -44,13 +46,19 @@ def check_array(
     return arr
 
 
+def num_layers(parameters: Mapping) -> int:
+    """L, the number of layers with weights: how many keys are "W" followed by a number
+    ("W1", ..., "WL"). The one way the core counts the layers of a parameter dict."""
+    return sum(1 for k in parameters if isinstance(k, str) and k[:1] == "W" and k[1:].isdigit())
+
+
 def check_parameters(parameters: dict, n_x: int | None = None) -> int:
     """Check that ``parameters`` is {"W1","b1",...} with chained shapes; return L."""
     if not isinstance(parameters, dict):
         raise TypeError(
             f"parameters must be a dict {{'W1': ..., 'b1': ...}}, got {type(parameters).__name__}"
         )
-    L = sum(1 for k in parameters if k.startswith("W"))
+    L = num_layers(parameters)
     if L == 0:
         raise ValueError(
             f"parameters has no weights: expected keys 'W1', 'b1', ..., got {sorted(parameters)}"
@@ -74,7 +82,7 @@ def check_parameters(parameters: dict, n_x: int | None = None) -> int:
     return L
 
 
-def check_xy(X, Y, n_x: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def check_xy(X: object, Y: object, n_x: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """X (n_x, m) and Y (n_y, m) with the same m and finite values."""
     X = check_array(X, "X", ndim=2)
     if n_x is not None and X.shape[0] != n_x:

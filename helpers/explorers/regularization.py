@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from helpers.explore import Explorer, explorer
 from helpers.network import binary_cross_entropy, model_forward, predict
-from helpers.plots import COLORS, _title, draw_points, draw_regions, grid_for
+from helpers.plots import COLORS, accuracy_title, draw_points, draw_regions, grid_for
 from helpers.training import History, train
 
 LAYERS_DIMS = [2, 20, 3, 1]
@@ -78,7 +78,7 @@ def draw_boundary(ax, summary: dict, X, Y, title: str, dev_name: str = "dev") ->
     ax.set_xticks([-1, 0, 1])  # few ticks: faster slider redraws
     ax.set_yticks([-1, 0, 1])
     ax.set(xlabel="$x_1$", ylabel="$x_2$",
-           title=_title(title, summary["train_acc"], summary["dev_acc"], dev_name))
+           title=accuracy_title(title, summary["train_acc"], summary["dev_acc"], dev_name))
     ax.grid(False)
     if summary["diverged"]:
         ax.text(0.5, 0.5, "diverged", transform=ax.transAxes, ha="center", va="center",

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from helpers.fastdraw import warm_up
-from helpers.network import ACTIVATIONS, glorot_uniform, model_forward
+from helpers.network import backward_from_output, glorot_uniform, model_forward
 from helpers.plots import COLORS
 from helpers.training import History, one_blas_thread, train
 
@@ -68,17 +68,8 @@ def train_numpy_net(
     def cost(AL, Y):
         return softmax_cross_entropy(AL, Y)[0]
 
-    def backward(AL, Y, cache):
-        _, dZ = softmax_cross_entropy(AL, Y)
-        grads, dA = {}, None
-        for l in range(len(cache), 0, -1):
-            (A_prev, W), act_cache, activation = cache[l - 1]
-            if l < len(cache):
-                dZ = ACTIVATIONS[activation][1](dA, act_cache)  # dA from layer l + 1
-            grads[f"dW{l}"] = dZ @ A_prev.T
-            grads[f"db{l}"] = dZ.sum(axis=1, keepdims=True)
-            dA = W.T @ dZ
-        return grads
+    def backward(AL, Y, cache):  # dZ of the mean cost already holds the 1/m
+        return backward_from_output(softmax_cross_entropy(AL, Y)[1], cache, divide_by_m=False)
 
     def monitor(parameters):
         Z_dev = _logits(X_dev, parameters)

@@ -58,7 +58,7 @@ def test_reference_solutions_pass_every_test():
 
 
 def test_every_docstring_states_the_mutation_contract():
-    for kind, gid, src in cells(NB, "solution"):
+    for _kind, gid, src in cells(NB, "solution"):
         assert "left unchanged" in src, f"{gid}'s docstring must say whether it changes its inputs"
 
 

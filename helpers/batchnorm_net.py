@@ -37,14 +37,12 @@ from helpers.network import (
     binary_cross_entropy,
     glorot_uniform,
     linear_backward,
+    num_layers,
     relu_backward,
     relu_forward,
     sigmoid_forward,
 )
-from helpers.training import exercise_not_done, one_blas_thread
-
-#: a run whose cost climbs above this many times its first value is stopped as diverged
-DIVERGENCE_FACTOR = 10.0
+from helpers.training import DIVERGENCE_FACTOR, exercise_not_done, one_blas_thread
 
 
 # ---------------------------------------------------------------- parameters
@@ -70,11 +68,6 @@ def init_running_stats(parameters: dict) -> dict:
         running[f"mean{l}"] = np.zeros((n, 1))
         running[f"var{l}"] = np.ones((n, 1))
     return running
-
-
-def num_layers(parameters: dict) -> int:
-    """L, the number of layers with weights."""
-    return sum(1 for k in parameters if k.startswith("W") and k[1:].isdigit())
 
 
 def bn_layers(parameters: dict) -> list[int]:

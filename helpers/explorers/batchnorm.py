@@ -41,6 +41,8 @@ UNIT = (1, 0)  # (layer, unit) whose batch statistics the batch-size and momentu
 BATCH_SIZES = [2, 4, 8, 16, 32, 64, 128, 256]
 MOMENTA = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
 TEST_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128]
+# fixed axes positions (no layout engine: a slider redraw then renders the figure once)
+GRID = {"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.88, "wspace": 0.3}
 STYLE = {False: (COLORS["orange"], "without batch norm"), True: (COLORS["blue"], "with batch norm")}
 
 
@@ -240,7 +242,7 @@ def _final_spread(res: dict) -> np.ndarray:
 
 def _draw_lr(fig, result: dict, values: dict) -> None:
     """Cost curve of the run, and each hidden layer's spread of Z at the end."""
-    ax_c, ax_z = fig.subplots(1, 2, width_ratios=[1.2, 1])
+    ax_c, ax_z = fig.subplots(1, 2, width_ratios=[1.2, 1], gridspec_kw=dict(GRID, top=0.84))
     run, (color, name) = result["run"], STYLE[bool(values["batchnorm"])]
     s = result["smooth"]
     ax_c.plot(np.arange(s.size), s, lw=1.8, color=color)
@@ -263,9 +265,8 @@ def _draw_lr(fig, result: dict, values: dict) -> None:
     ax_z.set(xticks=layers, xlabel="hidden layer l", yscale="symlog", ylim=(-1e3, 1e3),
              ylabel="input of the ReLU" + (r" ($\tilde Z$)" if values["batchnorm"] else " (Z)"))
     ax_z.set_yticks(ticks, [str(t) for t in ticks])
-    ax_z.set_title(f"its spread at step {run.snapshots[-1][0]} (256 training examples)",
-                   fontsize=10)
-    ax_z.legend(fontsize=8, loc="upper right", ncols=3)
+    ax_z.set_title(f"its spread at step {run.snapshots[-1][0]} (256 examples)\n"
+                   "bars: middle 68 % and 96 %; black: median", fontsize=10)
 
 
 def explore_learning_rate(X_train, Y_train, X_test, Y_test, fns: Mapping, *,
@@ -283,7 +284,7 @@ def explore_learning_rate(X_train, Y_train, X_test, Y_test, fns: Mapping, *,
     compute = partial(_lr_result, data=(X_train, Y_train, X_test, Y_test), fns=fns,
                       known=dict(known or {}))
     return explorer(compute, _draw_lr, {"learning_rate": alpha, "batchnorm": on},
-                    figsize=(10, 3.6), show=show)
+                    figsize=(10, 3.6), layout=None, show=show)
 
 
 # ---------------------------------------------------------------- explorer: mini-batch size
@@ -322,7 +323,7 @@ def _batch_size_result(batch_size: int, *, X_train, X_test, Y_test, res: dict,
 
 def _draw_batch_size(fig, result: dict, values: dict, *, truth: tuple, curve: dict) -> None:
     """Histograms of a unit's batch mean and variance, and test accuracy against batch size."""
-    ax_m, ax_v, ax_a = fig.subplots(1, 3, width_ratios=[1, 1, 1.1])
+    ax_m, ax_v, ax_a = fig.subplots(1, 3, width_ratios=[1, 1, 1.1], gridspec_kw=GRID)
     size = int(values["batch_size"])
     mu0, var0 = truth
     sd = var0 ** 0.5
@@ -348,7 +349,7 @@ def _draw_batch_size(fig, result: dict, values: dict, *, truth: tuple, curve: di
     ax_a.set_xscale("log", base=2)
     ax_a.set_xticks(sizes, [str(s) for s in sizes])
     ax_a.set(xlabel="test batch size", ylabel="test accuracy (%)", ylim=(40, 100))
-    ax_a.set_title("test accuracy, batch statistics vs running averages", fontsize=10)
+    ax_a.set_title("test accuracy by test batch size", fontsize=10)
     ax_a.legend(fontsize=8, loc="lower right")
 
 
@@ -374,7 +375,8 @@ def explore_batch_size(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
     compute = partial(_batch_size_result, X_train=X_train, X_test=X_test, Y_test=Y_test,
                       res=res, fns=fns)
     draw = partial(_draw_batch_size, truth=truth, curve=curve)
-    return explorer(compute, draw, {"batch_size": size}, figsize=(12, 3.6), show=show)
+    return explorer(compute, draw, {"batch_size": size}, figsize=(12, 3.6), layout=None,
+                    show=show)
 
 
 # ---------------------------------------------------------------- explorer: momentum
@@ -410,7 +412,7 @@ def _draw_momentum(fig, result: dict, values: dict, *, res: dict, truth: dict) -
     run = res["run"]
     layer, row = UNIT
     mom = float(values["momentum"])
-    ax_s, ax_a = fig.subplots(1, 2, width_ratios=[1.3, 1])
+    ax_s, ax_a = fig.subplots(1, 2, width_ratios=[1.3, 1], gridspec_kw=dict(GRID, top=0.84))
     index = bn.bn_layers(run.parameters).index(layer)
     batch_mu = [float(np.ravel(s[index][0])[row]) for s in run.batch_stats]
     ax_s.plot(np.arange(len(batch_mu)), batch_mu, ".", ms=2.5, color=COLORS["sky"],
@@ -447,7 +449,7 @@ def explore_momentum(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
     import ipywidgets as w
 
     slider = w.SelectionSlider(options=MOMENTA, value=0.9,
-                               description="momentum β (weight of the old running average)",
+                               description="momentum β_bn (weight of the old running value)",
                                style={"description_width": "initial"},
                                layout=w.Layout(width="500px"))
     run = res["run"]
@@ -463,4 +465,5 @@ def explore_momentum(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
         return not_done_explorer(exc, {"momentum": slider}, show=show)
     compute = partial(_momentum_result, res=res, fns=fns, X_test=X_test, Y_test=Y_test)
     draw = partial(_draw_momentum, res=res, truth=truth)
-    return explorer(compute, draw, {"momentum": slider}, figsize=(11, 3.8), show=show)
+    return explorer(compute, draw, {"momentum": slider}, figsize=(11, 3.8), layout=None,
+                    show=show)

@@ -122,13 +122,13 @@ def _bn_stats(bn_cache, l: int) -> tuple[np.ndarray, np.ndarray]:
 
 def forward(X: np.ndarray, parameters: dict, *, bn_forward: Callable | None = None,
             bn_inference: Callable | None = None, running: dict | None = None,
-            epsilon: float = 1e-5, stats: str = "batch"):
+            epsilon: float = 1e-5, stats: str = "batch", upto: int | None = None):
     """Forward pass. Hidden layers: Z = W A_prev (+ b), then, if batch-normalized, Z_tilde from
     ``bn_forward`` (``stats="batch"``: the batch's own statistics) or from ``bn_inference``
     with ``running`` (``stats="running"``); A = ReLU. Output: one sigmoid unit.
 
     Returns (AL, caches): AL (n_L, m) and one LayerCache per hidden layer, then the output
-    layer's (A_prev, W)."""
+    layer's (A_prev, W). With ``upto=l``, stop after hidden layer l: (A^{[l]}, its l caches)."""
     if stats not in ("batch", "running"):
         raise ValueError(f"stats must be 'batch' or 'running', got {stats!r}")
     L = num_layers(parameters)
@@ -149,6 +149,8 @@ def forward(X: np.ndarray, parameters: dict, *, bn_forward: Callable | None = No
             Z_in = Z
         caches.append(LayerCache(A, W, Z, Z_in, bn_cache))
         A, _ = relu_forward(Z_in)
+        if upto == l:
+            return A, caches
     if np.shape(parameters[f"W{L}"])[0] != 1:
         raise ValueError(f"parameters['W{L}'] has shape {np.shape(parameters[f'W{L}'])}: this "
                          "net has one sigmoid output unit, so it must be (1, n_{L-1})")

@@ -301,3 +301,12 @@ def test_helpers_hold_no_graded_answer(module):
     src = inspect.getsource(mod)
     found = [p for p in DISTINCTIVE if re.search(p, src)]
     assert not found, f"{module} contains graded code patterns {found}"
+
+
+def test_forward_can_stop_after_a_hidden_layer():
+    X, _ = _data()
+    params = bn.init_parameters([4, 5, 3, 1], np.random.default_rng(0))
+    _, full = bn.forward(X, params, bn_forward=ref_forward)
+    A1, caches = bn.forward(X, params, bn_forward=ref_forward, upto=1)
+    assert len(caches) == 1 and A1.shape == (5, 12)
+    assert np.array_equal(caches[0].Z, full[0].Z) and np.array_equal(A1, full[1].A_prev)

@@ -32,7 +32,7 @@ LAYERS_DIMS = [64, 32, 32, 32, 32, 32, 1]  # five hidden ReLU layers, one sigmoi
 NUM_STEPS = 300
 BATCH_SIZE = 64
 SEED = 0
-LEARNING_RATES = [0.01, 0.0316, 0.1, 0.316, 1.0, 3.16, 10.0]  # 10^-2 … 10^1, half a decade apart
+LEARNING_RATES = [float(10.0 ** (k / 2)) for k in range(-4, 3)]  # 10^-2 … 10^1, half-decades
 PROBE = 256  # training examples whose per-layer Z is recorded during training
 SNAPSHOT_EVERY = 10
 CHECKPOINT_EVERY = 20  # parameters kept every 20 steps (the momentum slider's test accuracy)
@@ -40,7 +40,7 @@ SMOOTH = 15  # the cost curves are averaged over this many steps (one batch's co
 UNIT = (1, 0)  # (layer, unit) whose batch statistics the batch-size and momentum sliders follow
 BATCH_SIZES = [2, 4, 8, 16, 32, 64, 128, 256]
 MOMENTA = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
-TEST_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128]
+TEST_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 # fixed axes positions (no layout engine: a slider redraw then renders the figure once)
 GRID = {"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.88, "wspace": 0.3}
 STYLE = {False: (COLORS["orange"], "without batch norm"), True: (COLORS["blue"], "with batch norm")}
@@ -78,11 +78,18 @@ def smooth(costs: Sequence[float], k: int = SMOOTH) -> np.ndarray:
     return (s[1:] - s[lo]) / (np.arange(1, c.size + 1) - lo)
 
 
+def rate_key(learning_rate: float) -> float:
+    """A learning rate rounded to 3 significant digits, as runs are keyed and shown (10^-0.5
+    is 0.316)."""
+    return float(f"{float(learning_rate):.3g}")
+
+
 def train_runs(X_train, Y_train, X_test, Y_test, fns: Mapping,
                learning_rates: Sequence[float] = LEARNING_RATES) -> dict:
-    """{(learning_rate, batchnorm): train_one(...)} for every rate, with and without."""
-    return {(lr, b): train_one(X_train, Y_train, X_test, Y_test, fns, learning_rate=lr,
-                               batchnorm=b)
+    """{(rate_key(learning_rate), batchnorm): train_one(...)} for every rate, with and
+    without batch norm."""
+    return {(rate_key(lr), b): train_one(X_train, Y_train, X_test, Y_test, fns,
+                                         learning_rate=lr, batchnorm=b)
             for lr in learning_rates for b in (False, True)}
 
 
@@ -228,9 +235,9 @@ def not_done_explorer(exc: NotImplementedError, controls: Mapping, *,
 
 def _lr_result(learning_rate: float, batchnorm: bool, *, data: tuple, fns: Mapping,
                known: Mapping) -> dict:
-    key = (round(float(learning_rate), 4), bool(batchnorm))
+    key = (rate_key(learning_rate), bool(batchnorm))
     for (lr, b), res in known.items():
-        if (round(float(lr), 4), bool(b)) == key:
+        if (rate_key(lr), bool(b)) == key:
             return res
     return train_one(*data, fns, learning_rate=learning_rate, batchnorm=batchnorm)
 
@@ -298,7 +305,7 @@ def unit_statistics(X, parameters: dict, fns: Mapping, unit: tuple[int, int] = U
     mus, vars_ = [], []
     for _ in range(draws):
         Xb = X if batch_size is None else X[:, rng.permutation(X.shape[1])[:batch_size]]
-        _, caches = bn.forward(Xb, parameters, bn_forward=fns["bn_forward"])
+        _, caches = bn.forward(Xb, parameters, bn_forward=fns["bn_forward"], upto=layer)
         mu, var = bn._bn_stats(caches[layer - 1].bn_cache, layer)
         mus.append(float(np.ravel(mu)[row]))
         vars_.append(float(np.ravel(var)[row]))
@@ -354,10 +361,11 @@ def _draw_batch_size(fig, result: dict, values: dict, *, truth: tuple, curve: di
 
 
 def explore_batch_size(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
-                       show: bool = True) -> Explorer:
+                       accs: dict | None = None, show: bool = True) -> Explorer:
     """Slider: the mini-batch size m (2 … 256). For a trained batch-normalized run ``res``,
     the batch mean and variance of one unit over 200 random batches of that size, against the
-    whole training set's; and the test accuracy with batch statistics vs running averages."""
+    whole training set's; and the test accuracy with batch statistics vs running averages
+    (``accs``: ``test_accuracies`` of the same run, if already measured)."""
     import ipywidgets as w
 
     size = w.SelectionSlider(options=BATCH_SIZES, value=BATCH_SIZE,
@@ -367,11 +375,12 @@ def explore_batch_size(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
     try:
         with np.errstate(all="ignore"):
             mu, var = unit_statistics(X_train, res["run"].parameters, fns)
-        curve = test_accuracies(X_test, Y_test, res, fns, batch_sizes=BATCH_SIZES)
+        curve = accs or test_accuracies(X_test, Y_test, res, fns, batch_sizes=BATCH_SIZES)
     except NotImplementedError as exc:
         return not_done_explorer(exc, {"batch_size": size}, show=show)
     truth = (float(mu[0]), float(var[0]))
-    curve["batch"] = {s: a for s, a in curve["batch"].items() if s in BATCH_SIZES}
+    curve = {"running": curve["running"],
+             "batch": {s: a for s, a in curve["batch"].items() if s in BATCH_SIZES}}
     compute = partial(_batch_size_result, X_train=X_train, X_test=X_test, Y_test=Y_test,
                       res=res, fns=fns)
     draw = partial(_draw_batch_size, truth=truth, curve=curve)

@@ -189,7 +189,11 @@ BWD_MUTANTS = {
     "dbeta is wrong": _bwd(db="    dbeta = np.mean(dZ_tilde, axis=1, keepdims=True)\n"),
     "mutated": BWD_HEAD + BWD_PRE + OK_DB + OK_DG + "    dZ_tilde *= gamma\n    dZ_hat = dZ_tilde\n"
     + OK_DZ.split("\n", 1)[1] + BWD_TAIL,
-    "ε is used": _bwd(dz=OK_DZ.replace("np.sqrt(var + eps)", "np.sqrt(var)")),
+    "cache['epsilon'] inside the square root": _bwd(
+        dz=OK_DZ.replace("np.sqrt(var + eps)", "np.sqrt(var)")),
+    "m times too large": _bwd(dz=OK_DZ.replace("(m * np.sqrt(var + eps))", "np.sqrt(var + eps)")),
+    "keepdims": _bwd(db="    dbeta = np.sum(dZ_tilde, axis=1)\n",
+                     dg="    dgamma = np.sum(dZ_tilde * Z_hat, axis=1)\n"),
     "not written yet": BWD_HEAD + "    raise NotImplementedError()\n",
 }
 
@@ -260,12 +264,12 @@ def test_backward_is_judged_alone(forward):
     _passes("test_batchnorm_backward", {"batchnorm_forward": FWD_MUTANTS[forward]})
 
 
-def test_backward_checked_against_the_learners_own_forward():
-    """With a right forward, the visible check compares with a numerical gradient of it: a
-    backward that is right everywhere except with a large ε is caught there, visibly."""
-    ok, msg = run_test(NB, "test_batchnorm_backward",
-                       replace={"batchnorm_backward": BWD_MUTANTS["ε is used"]})
-    assert not ok and "numerical gradient of your batchnorm_forward" in msg
+def test_backward_hidden_part_compares_with_a_numerical_gradient():
+    """A backward pass that is wrong only for a batch size the visible checks do not use is
+    caught by the hidden numerical-gradient comparison."""
+    wrong_for_m10 = _bwd(dz=OK_DZ + "    dZ = dZ * (1 + 1e-3 * (m == 10))\n")
+    ok, msg = run_test(NB, "test_batchnorm_backward", replace={"batchnorm_backward": wrong_for_m10})
+    assert not ok and "numerical gradient" in msg
 
 
 # ---------------------------------------------------------------- update_running_stats

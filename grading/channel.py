@@ -83,6 +83,17 @@ class Encoder:
             node.pop("id", None)
         return node
 
+    def _container(self, obj: Any, depth: int) -> dict:
+        """Lists, dicts and sets, subclasses included (an OrderedDict crosses as a dict)."""
+        ref = self.register(obj)
+        if isinstance(obj, list):
+            return {"$l": [self(x, depth + 1) for x in list.__iter__(obj)], "id": ref}
+        if isinstance(obj, dict):
+            return {"$d": [[self(k, depth + 1), self(v, depth + 1)] for k, v in dict.items(obj)],
+                    "id": ref}
+        return {"$set": [self(x, depth + 1) for x in obj], "frozen": isinstance(obj, frozenset),
+                "id": ref}
+
     def array(self, arr: np.ndarray) -> dict:
         name = arr.dtype.name
         if name not in DTYPES:
@@ -128,17 +139,12 @@ class Encoder:
             node = self.ext(obj, self, depth)
             if node is not None:
                 return node
-        if type(obj) in (list, dict, set, frozenset):
-            ref = self.register(obj)
-            if type(obj) is list:
-                return {"$l": [self(x, depth + 1) for x in obj], "id": ref}
-            if type(obj) is dict:
-                return {"$d": [[self(k, depth + 1), self(v, depth + 1)] for k, v in obj.items()],
-                        "id": ref}
-            return {"$set": [self(x, depth + 1) for x in obj], "frozen": type(obj) is frozenset,
-                    "id": ref}
-        if type(obj) is tuple:
-            return {"$t": [self(x, depth + 1) for x in obj]}
+        if isinstance(obj, list | dict | set | frozenset):
+            return self._container(obj, depth)
+        if isinstance(obj, tuple):  # a namedtuple crosses as a plain tuple
+            return {"$t": [self(x, depth + 1) for x in tuple.__iter__(obj)]}
+        if isinstance(obj, np.ndarray):  # a subclass (np.matrix, a masked array): its plain data
+            return self(np.array(obj, copy=True, subok=False), depth)
         if isinstance(obj, int):  # a subclass of int (an IntEnum): its plain value
             return self(int.__index__(obj), depth)
         if isinstance(obj, float):

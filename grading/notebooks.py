@@ -30,6 +30,7 @@ SOURCE, STUDENT, TEST, DELETED = "source", "student", "test", "deleted"
 # Metadata key, on the solution cells of an assembled notebook, naming what the *source* answer
 # binds (the learner's functions the tests call); removed from the autograded notebook.
 BINDS_KEY = "grading_binds"
+MAX_PARSE = 200_000  # characters: a larger cell is not analysed (it simply runs)
 
 
 class NotebookError(Exception):
@@ -231,10 +232,12 @@ def student_version(nb: NotebookNode) -> NotebookNode:
 
 
 def _parse(code: str) -> ast.Module | None:
+    if len(code) > MAX_PARSE:
+        return None
     code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.splitlines())
     try:
         return ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -602,7 +605,11 @@ _DEFINITE = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.Import, ast.I
              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With)
 
 
+
+
 def cell_names(code: str) -> CellNames:
+    if len(code) > MAX_PARSE:
+        return CellNames(set(), set(), set(), set(), parsed=False)
     try:
         tree = ast.parse(strip_magics(code))
     except (SyntaxError, ValueError, RecursionError, MemoryError):

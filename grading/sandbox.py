@@ -188,6 +188,8 @@ def _error_output(ename: str, evalue: str, cap: int) -> dict:
 
 
 def _message(exc: BaseException) -> str:
+    if isinstance(exc, Overtime):
+        return "the test ran out of time"
     if isinstance(exc, AssertionError):
         text = str(exc) or "a check failed (AssertionError)"
     else:
@@ -236,9 +238,10 @@ class Grading:
         out = io.StringIO()
         self.call_deadline = self._limit()
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with watchdog(self.limits.cell_timeout + 10), contextlib.redirect_stdout(out), \
+                    contextlib.redirect_stderr(out):
                 self.space.run(code, f"<course cell {idx}>")
-        except (Exception, LearnerGone) as exc:  # a course cell that needs a failing answer
+        except (Exception, LearnerGone, Overtime) as exc:  # a course cell that needs a failing answer
             return [_error_output(type(exc).__name__, _message(exc), self.limits.output_bytes)]
         finally:
             self.space.after_course_cell(self.plan.course_binds.get(idx, set()))
@@ -249,9 +252,10 @@ class Grading:
         self.call_deadline = self._limit()
         self._refresh_values()
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            with watchdog(self.limits.cell_timeout + 10), contextlib.redirect_stdout(out), \
+                    contextlib.redirect_stderr(io.StringIO()):
                 self.space.run(code, f"<test {gid}>")
-        except (Exception, LearnerGone) as exc:
+        except (Exception, LearnerGone, Overtime) as exc:
             msg = _message(exc)
             outs = [o for o in (_stream("stdout", out.getvalue(), self.limits.output_bytes),) if o]
             outs.append(_error_output(type(exc).__name__, msg, self.limits.output_bytes))
@@ -266,6 +270,37 @@ class Grading:
                 self.space.ns[name] = self.space.remote.get(name)
             except (Exception, LearnerGone):
                 self.space.ns.pop(name, None)
+
+
+class Overtime(BaseException):
+    """A test cell ran past its time (e.g. a loop over a number the learner's code returned)."""
+
+
+@contextlib.contextmanager
+def watchdog(seconds: float):
+    """Raise :class:`Overtime` in this thread if the block runs longer than ``seconds``."""
+    import ctypes
+
+    tid, lock, state = threading.get_ident(), threading.Lock(), {"done": False}
+    stop = threading.Event()
+
+    def fire() -> None:
+        if not stop.wait(seconds):
+            with lock:
+                if not state["done"]:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid),
+                                                               ctypes.py_object(Overtime))
+
+    timer = threading.Thread(target=fire, daemon=True)
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+        stop.set()
+        timer.join()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)  # nothing pending
 
 
 def _not_graded(task: dict, reason: str, t0: float) -> dict:
@@ -289,7 +324,7 @@ def grade_task(task: dict) -> dict:
     roles = task["roles"]
     test_ids = {int(k): v for k, v in task["test_ids"].items()}
     plan = Plan(nb, roles)
-    readonly = [Path(p) for p in task.get("readonly", [REPO / "helpers", REPO / "data"])]
+    readonly = [Path(p) for p in (task.get("readonly") or [REPO / "helpers", REPO / "data"])]
     try:
         learner = Learner(limits, bool(task.get("sandbox", True)), readonly)
     except Exception as exc:  # SandboxUnavailable, OSError: the machine's problem, not a grade
@@ -328,6 +363,11 @@ def _run_cells(grading: Grading, nb, roles: list[str], test_ids: dict[int, str])
             tests[gid], outs = grading.run_test_cell(idx, gid, code)
         elif role == N.STUDENT or (role == N.SOURCE and plan.learner[idx]):
             outs = grading.run_learner_cell(idx, code)
+            failed = next((o for o in outs if o.get("output_type") == "error"), None)
+            if (role == N.SOURCE and failed is not None and not grading.learner.gone
+                    and N.meta(cell).get("locked") and failed.get("ename") != "NotImplementedError"):
+                grading.events.append(f"course cell {idx} failed in the learner's process "
+                                      f"({failed.get('ename')}: {str(failed.get('evalue'))[:200]})")
         if role == N.SOURCE and plan.trusted[idx]:
             trusted_outs = grading.run_course_cell(idx, code)
             outs = outs or trusted_outs

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import channel as C
-from .notebooks import strip_magics
+from .notebooks import MAX_PARSE, strip_magics
 
 
 class LearnerError(RuntimeError):
@@ -91,6 +91,8 @@ def learner_codes(cells: list[str]) -> dict[str, types.CodeType]:
     found: dict[str, types.CodeType] = {}
     for n, text in enumerate(cells):
         src = strip_magics(text)
+        if len(src) > MAX_PARSE:
+            continue
         try:
             tree = ast.parse(src)
             module = compile(tree, f"<learner cell {n}>", "exec", dont_inherit=True)
@@ -109,6 +111,8 @@ def import_standins(cells: list[str]) -> dict[str, Any]:
     process already has them loaded, else as inert stand-ins carrying the module name."""
     out: dict[str, Any] = {}
     for text in cells:
+        if len(text) > MAX_PARSE:
+            continue
         try:
             tree = ast.parse(strip_magics(text))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -285,8 +289,9 @@ class Namespace:
                                      "__grading_call__": self._call}
         self.baseline: dict[str, Any] = {}
         codes = learner_codes(learner_cells)
-        self.view.update(import_standins(learner_cells))
-        for name in sorted(learner_names | set(codes)):
+        imported = import_standins(learner_cells)
+        self.view.update(imported)
+        for name in sorted((learner_names - set(imported)) | set(codes)):
             self.view[name] = make_trampoline(name, codes.get(name), self.view)
         for name in solution_functions:
             tramp = self.view.get(name) if remote_name(self.view.get(name)) else \

@@ -495,14 +495,14 @@ def autograde(
     scheduler: str | None = None,
     limits: Limits | None = None,
     sandbox: bool = True,
-    regrade: bool = True,
+    regrade: bool = False,
     retries: int = 3,
     backoff: float = 2.0,
 ) -> dict[tuple[str, str], Outcome]:
     """Grade the collected submissions in parallel, each in its own sandbox; then write the
     gradebook (serially, here: no sandbox can reach it).
 
-    ``regrade=False`` (the command line's default) grades only submissions that are new,
+    ``regrade=False`` (the default, as on the command line) grades only submissions that are new,
     changed, or were *not graded* last time (the sandbox failed); ``True`` grades all."""
     limits = limits or Limits()
     infos = _load_sources(course)

@@ -16,6 +16,7 @@ operation, whatever the names are spelled with:
 - any dunder attribute other than a few harmless ones (``__code__``, ``__globals__``,
   ``__class__``, ``__subclasses__``, ``__builtins__``, ``__array_ufunc__``, ``__eq__``…), and the
   definition of comparison/array-protocol dunders in a class (objects that agree with any test);
+- monkeypatching: assigning to, or deleting, an attribute of an imported module or name;
 - file and process access: ``open``, ``breakpoint``, ``input``, IPython magics and shell escapes;
 - code that cannot be parsed at all (it is then flagged as such).
 """
@@ -53,8 +54,9 @@ def flags(code: str) -> list[str]:
         tree = ast.parse(text)
     except SyntaxError as exc:
         return [*out, f"code that does not parse ({exc.msg})"]
+    modules = _imported_names(tree)
     for node in ast.walk(tree):
-        out += _node_flags(node)
+        out += _node_flags(node) + _patch_flags(node, modules)
     seen: set[str] = set()
     return [f for f in out if not (f in seen or seen.add(f))]
 
@@ -83,6 +85,41 @@ def _node_flags(node: ast.AST) -> list[str]:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
                 and _is_dunder(item.name) and item.name not in HARMLESS_DUNDERS]
     return []
+
+
+def _imported_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _patch_flags(node: ast.AST, modules: set[str]) -> list[str]:
+    """Monkeypatching: assigning to (or deleting) an attribute of something imported."""
+    targets: list[ast.AST] = []
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        targets = [node.target]
+    elif isinstance(node, ast.Delete):
+        targets = list(node.targets)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+            "setattr", "delattr") and node.args and _root(node.args[0]) in modules:
+        return [f"{node.func.id}() on {_root(node.args[0])}"]
+    out = []
+    for t in targets:
+        for sub in ast.walk(t):
+            if isinstance(sub, ast.Attribute) and _root(sub) in modules:
+                out.append(f"changes {_root(sub)}.{sub.attr}")
+                break
+    return out
 
 
 def _call_flags(node: ast.Call) -> list[str]:

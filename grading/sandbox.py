@@ -44,6 +44,7 @@ from .trusted import LearnerGone, Namespace, Remote, TrustedTF
 SERVER = Path(__file__).with_name("learner_server.py")
 CHANNEL = Path(__file__).with_name("channel.py")
 STDERR_CAP = 200_000
+NOTEBOOK_OUTPUT_CAP = 2_000_000  # characters of output in a whole graded notebook
 MESSAGE_CAP = 500
 
 
@@ -182,7 +183,7 @@ def _stream(name: str, text: str, cap: int) -> dict | None:
 
 
 def _error_output(ename: str, evalue: str, cap: int) -> dict:
-    evalue = evalue[:cap]
+    evalue = evalue[: min(cap, 10_000)]
     return nbformat.v4.new_output("error", ename=ename[:100], evalue=evalue,
                                   traceback=[f"{ename[:100]}: {evalue}"])
 
@@ -342,6 +343,8 @@ def grade_task(task: dict) -> dict:
         tests = _run_cells(grading, nb, roles, test_ids)
     finally:
         learner.close()
+        if "matplotlib.pyplot" in sys.modules:  # figures of course cells run here
+            sys.modules["matplotlib.pyplot"].close("all")
     return {"id": task.get("id"), "status": "graded", "reason": "", "notebook": nbformat.writes(nb),
             "tests": tests, "events": grading.events, "seconds": time.monotonic() - t0}
 
@@ -350,6 +353,7 @@ def _run_cells(grading: Grading, nb, roles: list[str], test_ids: dict[int, str])
     plan = grading.plan
     tests = {gid: {"status": "not run", "passed": False, "message": ""} for gid in test_ids.values()}
     count = 0
+    budget = NOTEBOOK_OUTPUT_CAP
     for idx, cell in enumerate(nb.cells):
         role, gid = roles[idx], test_ids.get(idx)
         if role == N.DELETED:
@@ -374,10 +378,26 @@ def _run_cells(grading: Grading, nb, roles: list[str], test_ids: dict[int, str])
         if role == N.TEST or plan.learner[idx] or plan.trusted[idx]:
             count += 1
             cell.execution_count = count
-            cell.outputs = outs
+            cell.outputs, budget = _within(outs, budget)
     if grading.learner.gone and grading.learner.gone != "grading finished":
         grading.events.append(f"the learner's process stopped: {grading.learner.gone}")
     return tests
+
+
+def _within(outs: list, budget: int) -> tuple[list, int]:
+    """The outputs of a cell that fit in what is left of the notebook's output budget."""
+    kept = []
+    for out in outs:
+        size = len(str(out.get("text", ""))) + len(str(out.get("evalue", "")))
+        if size > budget:
+            if budget > 0:
+                kept.append(nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text=f"[output cut: the notebook's outputs exceed {NOTEBOOK_OUTPUT_CAP} characters]\n"))
+            return kept, 0
+        budget -= size
+        kept.append(out)
+    return kept, budget
 
 
 def limits_dict(limits: Limits) -> dict:

@@ -385,3 +385,48 @@ def test_watchdog_stops_a_trusted_loop():
     with watchdog(5):  # nothing left pending after a block that ended in time
         pass
     time.sleep(0.1)
+
+
+# -- infrastructure failures are not grades; hostile output is capped -------------------------------------
+def _task(nb_key: str, answers: dict[str, str], extra: tuple[tuple[str, str], ...] = ()) -> dict:
+    info = N.load_source(NB[nb_key])
+    nb = N.student_version(info.nb)
+    for cell in nb.cells:
+        if N.grade_id(cell) in answers:
+            cell.source = answers[N.grade_id(cell)]
+    for after, code in extra:
+        at = next(i for i, c in enumerate(nb.cells) if N.grade_id(c) == after)
+        nb.cells.insert(at + 1, nbformat.v4.new_code_cell(code))
+    task, _asm, _ = make_task(info, nbformat.writes(nb).encode(), "x", LIMITS)
+    task["sandbox"] = SANDBOX
+    return task
+
+
+@pytest.mark.slow
+def test_a_learner_process_that_cannot_start_is_not_graded(monkeypatch, tmp_path):
+    import grading.sandbox as S
+
+    broken = tmp_path / "learner_server.py"
+    broken.write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.setattr(S, "SERVER", broken)
+    res = grade_task(_task("05", {}))
+    assert res["status"] == "not_graded" and res["tests"] == {}
+    assert "did not start" in res["reason"]
+
+    def unavailable(*a, **k):
+        raise RuntimeError("bubblewrap is not installed")
+
+    monkeypatch.setattr(S, "start_process", unavailable)
+    res = grade_task(_task("05", {}))
+    assert res["status"] == "not_graded" and "bubblewrap is not installed" in res["reason"]
+
+
+@pytest.mark.slow
+def test_outputs_are_capped(tmp_path):
+    noisy = ("import sys\nprint('x' * 30_000_000)\nprint('y' * 30_000_000, file=sys.stderr)\n"
+             "raise ValueError('z' * 30_000_000)\n")
+    task = _task("05", {}, extra=tuple(("setup", noisy) for _ in range(3)))
+    res = grade_task(task)
+    assert res["status"] == "graded"
+    assert len(res["notebook"]) < 3 * 1024**2
+    assert all(len(r["message"]) <= 500 for r in res["tests"].values())

@@ -430,3 +430,91 @@ def test_outputs_are_capped(tmp_path):
     assert res["status"] == "graded"
     assert len(res["notebook"]) < 3 * 1024**2
     assert all(len(r["message"]) <= 500 for r in res["tests"].values())
+
+
+# -- the channel end to end, with a real learner process --------------------------------------------------
+LEARNER_CODE = """
+import numpy as np
+def inplace(d, a):
+    d["x"] = 1
+    a[0] = 5.0
+    return d
+def alias(a):
+    return a, [a]
+def draw(rng):
+    return rng.normal()
+def calls_back(f, x):
+    return f(x) + 1
+def helper(x):
+    return x
+def uses_global():
+    return helper(2)
+def gives_function():
+    return print
+def raises():
+    return {}["missing"]
+kept = []
+def keep(f):
+    kept.append(f)
+def call_kept():
+    return kept[0](1)
+"""
+
+
+@pytest.fixture(scope="module")
+def remote():
+    import time
+
+    from grading.sandbox import Learner
+    from grading.trusted import Remote
+
+    learner = Learner(Limits(cell_timeout=30), SANDBOX, [REPO / "helpers", REPO / "data"])
+
+    def request(message, blobs, on_callback):
+        return learner.request(message, blobs, on_callback, time.monotonic() + 30)
+
+    reply, _ = request({"op": "run", "code": LEARNER_CODE, "label": "cell 0"}, [], None)
+    assert reply["ok"], reply
+    yield Remote(request)
+    learner.close()
+
+
+def test_in_place_changes_and_aliasing_come_back(remote):
+    d, a = {"w": np.ones(2)}, np.zeros(3)
+    w = d["w"]
+    out = remote.call("inplace", (d, a), {}, {})
+    assert out is d and d["x"] == 1 and d["w"] is w and a[0] == 5.0
+    first, second = remote.call("alias", (a,), {}, {})
+    assert first is a and second[0] is a
+
+
+def test_generators_advance_as_if_called_here(remote):
+    g, twin = np.random.default_rng(1), np.random.default_rng(1)
+    assert remote.call("draw", (g,), {}, {}) == twin.normal()
+    assert g.normal() == twin.normal()
+
+
+def test_callables_run_here_with_plain_data_and_may_call_back(remote):
+    seen = []
+
+    def f(x):
+        seen.append(x)
+        return x * 10
+
+    assert remote.call("calls_back", (f, 3), {}, {}) == 31 and seen == [3]
+    nested = lambda x: remote.call("helper", (x,), {}, {})  # noqa: E731
+    assert remote.call("calls_back", (nested, 4), {}, {}) == 5
+    assert remote.call("uses_global", (), {}, {"helper": lambda x: 100 * x}) == 200
+    assert remote.call("uses_global", (), {}, {}) == 2  # the override lasted one call
+
+
+def test_what_the_learner_cannot_do(remote):
+    with pytest.raises(Exception, match="functions|cannot be sent"):
+        remote.call("gives_function", (), {}, {})
+    with pytest.raises(KeyError):
+        remote.call("raises", (), {}, {})
+    remote.call("keep", (lambda x: x,), {}, {})
+    with pytest.raises(RuntimeError, match="no longer valid"):
+        remote.call("call_kept", (), {}, {})
+    with pytest.raises(NameError):
+        remote.call("no_such_function", (), {}, {})

@@ -122,10 +122,10 @@ def bwrap_args(
 
     ``files``: (fd, path inside SCRATCH) copied into the scratch tmpfs; ``data``: (fd, path) of
     small read-only files made from bytes (passwd, group, hosts)."""
-    args = [BWRAP, "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-             "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
-             "--new-session", "--cap-drop", "ALL"]
+    args = [BWRAP, "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID),
+            "--gid", str(SANDBOX_UID), "--unshare-pid", "--unshare-net", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += _system_args()
     for fd, dest in data:
         args += ["--ro-bind-data", str(fd), dest]

@@ -239,6 +239,21 @@ def test_bwrap_command_line():
     assert "--nproc=64" in args and str(REPO / "grading") not in " ".join(args)
 
 
+def test_outputs_are_capped_whatever_their_kind():
+    nb = C.nbformat.v4.new_notebook()
+    cell = C.nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        C.nbformat.v4.new_output("stream", name="stdout", text="s" * 50_000),
+        C.nbformat.v4.new_output("error", ename="ValueError", evalue="e" * 50_000,
+                                 traceback=["t" * 50_000] * 10),
+        C.nbformat.v4.new_output("display_data", data={"text/plain": "d" * 50_000}),
+    ]
+    nb.cells.append(cell)
+    C.cap_outputs(nb, 20_000)
+    assert len(json.dumps(nb.cells[0].outputs)) < 40_000
+    assert "[output cut" in nb.cells[0].outputs[-1]["text"]
+
+
 # -- review flags (class 7) ----------------------------------------------------------------------
 @pytest.mark.parametrize("code", [
     'import sys\ngetattr(sys, "set" + "trace")(None)',

@@ -144,6 +144,13 @@ def test_feedback_per_student(graded):
     assert names == set(EXPECTED)
     page = (graded["course"].root / "feedback" / "partial" / AID / f"{AID}.html").read_text()
     assert "3.0 / 6.0" in page or "3 / 6" in page
+    # each test's name, points and message; never the tests' (hidden) code
+    assert "test_mean_square" in page and "3 / 3" in page and "0 / 2" in page
+    assert "scale(x, 2) should double every entry" in page
+    for page in graded["html"]:
+        text = page.read_text()
+        assert "scale(x, -0.5)" not in text and "HIDDEN TESTS" not in text
+        assert "np.ones((2, 5))" not in text
 
 
 def test_export_csv(graded):

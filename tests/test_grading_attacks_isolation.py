@@ -195,6 +195,44 @@ def test_the_process_limit_holds_per_sandbox_and_stop_kills_everything(tmp_path)
     assert processes_with(mark) == []
 
 
+ORDINARY_USER_LIMIT = """
+import os, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from grading import jail
+from grading.settings import Limits
+lim = Limits(processes=32)
+bomb = ("import os, time\\nn = 0\\nwhile n < 3000:\\n    try:\\n        pid = os.fork()\\n"
+        "    except OSError:\\n        break\\n    if pid == 0:\\n        time.sleep(60)\\n"
+        "        os._exit(0)\\n    n += 1\\nprint(n, flush=True)\\ntime.sleep(60)")
+a = jail.start([sys.executable, "-I", "-c", bomb], scratch=Path(tempfile.mkdtemp()), readonly=[],
+               limits=lim, env={})
+first = a.stdout.readline().strip().decode()
+b = jail.start([sys.executable, "-I", "-c", "import os\\nfor i in range(20):\\n    p = os.fork()\\n"
+                "    if p == 0:\\n        os._exit(0)\\n    os.waitpid(p, 0)\\nprint(os.getuid())"],
+               scratch=Path(tempfile.mkdtemp()), readonly=[], limits=lim, env={})
+print(os.getuid(), first, b.communicate()[0].decode().strip(), a.cgroup)
+jail.stop(a)
+jail.stop(b)
+"""
+
+
+def test_the_process_limit_holds_per_sandbox_as_an_ordinary_user(tmp_path):
+    """As an ordinary user, RLIMIT_NPROC counts per user namespace: one sandbox's fork bomb
+    stops at its limit while a neighbour sandbox of the same uid still forks."""
+    cmd = [sys.executable, "-c", ORDINARY_USER_LIMIT, str(REPO)]
+    if os.geteuid() == 0:
+        if subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
+            pytest.skip("cannot make a mount namespace to run as uid 65534 here")
+        cmd = ["unshare", "--mount", "--propagation", "private", "--", sys.executable,
+               str(FIXTURE / "as_user.py"), "65534", "65534", "--", *cmd]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/")
+    assert r.returncode == 0, r.stderr[-3000:]
+    uid, forked, neighbour, cgroup = r.stdout.split()
+    assert uid != "0" and cgroup == "None"
+    assert 16 < int(forked) < 32 and neighbour == "65534"
+
+
 def test_a_daemon_that_left_its_session_dies_with_the_sandbox(tmp_path):
     mark = f"{5000 + os.getpid() % 1000}.{time.monotonic_ns() % 10**6}"
     code = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"

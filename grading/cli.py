@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from .course import (
-    NO_SANDBOX_WARNING,
     GradingError,
     autograde,
     collect,
@@ -101,8 +100,6 @@ def main(argv: list[str] | None = None) -> int:
         elif args.verb == "collect":
             collect(course, args.path)
         elif args.verb == "autograde":
-            if args.no_sandbox:
-                print(NO_SANDBOX_WARNING, file=sys.stderr)
             autograde(course, assignments=args.assignment, students=args.student,
                       workers=args.workers, scheduler=args.scheduler, limits=_limits(args),
                       sandbox=not args.no_sandbox, regrade=args.all, retries=args.retries)

@@ -520,6 +520,7 @@ def autograde(
                                "trust) pass --no-sandbox.") from None
     else:
         say(NO_SANDBOX_WARNING)
+        print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
     state = load_state(course)
     jobs = _find_jobs(course, infos, assignments, students)
     raws = {(sid, aid): nb_path.read_bytes() for sid, aid, nb_path in jobs}

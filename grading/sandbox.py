@@ -340,7 +340,10 @@ def grade_task(task: dict) -> dict:
         if not reply.get("ok"):
             return _not_graded(task, "the learner's process did not answer its first request", t0)
         grading = Grading(task, learner, limits, plan)
-        tests = _run_cells(grading, nb, roles, test_ids)
+        try:
+            tests = _run_cells(grading, nb, roles, test_ids)
+        finally:
+            grading.space.close()
     finally:
         learner.close()
         if "matplotlib.pyplot" in sys.modules:  # figures of course cells run here

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
+import itertools
+import linecache
 import sys
 import types
 from collections.abc import Callable
@@ -72,12 +75,19 @@ def make_trampoline(name: str, learner_code: types.CodeType | None, view: dict) 
     consts = tuple(
         name if c == "NAME" else (learner_code if c == _PLACEHOLDER and learner_code else c)
         for c in _TEMPLATE_CODE.co_consts)
-    code = _TEMPLATE_CODE.replace(co_consts=consts, co_name=name, co_qualname=name,
-                                  co_filename=getattr(learner_code, "co_filename", "<learner>"))
+    names = _TEMPLATE_CODE.co_names
+    if learner_code is not None:  # the learner's names too (unused by the bytecode: inspection only)
+        names += tuple(n for n in learner_code.co_names if n not in names)
+    code = _TEMPLATE_CODE.replace(
+        co_consts=consts, co_names=names, co_name=name, co_qualname=name,
+        co_filename=getattr(learner_code, "co_filename", "<learner>"),
+        co_firstlineno=getattr(learner_code, "co_firstlineno", 1))
     fn = types.FunctionType(code, view, name)
     fn.__module__ = "__main__"
     fn.__qualname__ = name
     fn.__grading_remote__ = name  # type: ignore[attr-defined]
+    if learner_code is not None:
+        fn.__signature__ = signature_of(learner_code)  # type: ignore[attr-defined]
     return fn
 
 
@@ -85,25 +95,81 @@ def remote_name(obj: Any) -> str | None:
     return getattr(obj, "__grading_remote__", None) if isinstance(obj, types.FunctionType) else None
 
 
-def learner_codes(cells: list[str]) -> dict[str, types.CodeType]:
+def learner_codes(cells: list[str], tag: str = "") -> dict[str, types.CodeType]:
     """The code object of each top-level function the learner's cells define (the last
-    definition wins), compiled from the text; nothing is executed."""
+    definition wins), compiled from the text; nothing is executed. Each cell's text is put in
+    ``linecache`` under its file name, so ``inspect.getsource`` of a trampoline gives the
+    learner's source (:func:`forget_sources` removes them)."""
     found: dict[str, types.CodeType] = {}
     for n, text in enumerate(cells):
         src = strip_magics(text)
         if len(src) > MAX_PARSE:
             continue
+        filename = f"<learner cell {n}{tag}>"
         try:
             tree = ast.parse(src)
-            module = compile(tree, f"<learner cell {n}>", "exec", dont_inherit=True)
+            module = compile(tree, filename, "exec", dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         names = {node.name for node in tree.body
                  if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+        linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
         for const in module.co_consts:
             if isinstance(const, types.CodeType) and const.co_name in names:
                 found[const.co_name] = const
     return found
+
+
+class _Default:
+    """A default value as the learner wrote it (shown by ``inspect.signature``; never evaluated)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def signature_of(code: types.CodeType) -> inspect.Signature | None:
+    """The signature of a learner's function, read from its source text (defaults are literal
+    values when they are literals, else their source text)."""
+    lines = linecache.cache.get(code.co_filename, (0, None, []))[2]
+    try:
+        tree = ast.parse("".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and n.name == code.co_name and n.lineno == code.co_firstlineno), None)
+    if node is None:
+        return None
+    a, P = node.args, inspect.Parameter
+    positional = [(x, P.POSITIONAL_ONLY) for x in a.posonlyargs] + [
+        (x, P.POSITIONAL_OR_KEYWORD) for x in a.args]
+    defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    params = [P(x.arg, kind, default=_literal(d)) for (x, kind), d in zip(positional, defaults)]
+    if a.vararg:
+        params.append(P(a.vararg.arg, P.VAR_POSITIONAL))
+    params += [P(x.arg, P.KEYWORD_ONLY, default=_literal(d)) for x, d in zip(a.kwonlyargs, a.kw_defaults)]
+    if a.kwarg:
+        params.append(P(a.kwarg.arg, P.VAR_KEYWORD))
+    try:
+        return inspect.Signature(params)
+    except ValueError:
+        return None
+
+
+def _literal(node: ast.expr | None) -> Any:
+    if node is None:
+        return inspect.Parameter.empty
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return _Default(ast.unparse(node))
+
+
+def forget_sources(tag: str) -> None:
+    for key in [k for k in linecache.cache if k.startswith("<learner cell ") and k.endswith(f"{tag}>")]:
+        del linecache.cache[key]
 
 
 def import_standins(cells: list[str]) -> dict[str, Any]:
@@ -276,6 +342,9 @@ def apply_state(target: Any, value: Any, tf_adapter: Any = None) -> None:
         tf_adapter.apply_state(target, value)
 
 
+_GRADINGS = itertools.count(1)
+
+
 # -- the trusted notebook namespace -----------------------------------------------------------------
 class Namespace:
     """The test cells' globals: course cells (from the source) run here; learner names are
@@ -288,7 +357,8 @@ class Namespace:
         self.view: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins,
                                      "__grading_call__": self._call}
         self.baseline: dict[str, Any] = {}
-        codes = learner_codes(learner_cells)
+        self.tag = f" #{next(_GRADINGS)}"
+        codes = learner_codes(learner_cells, self.tag)
         imported = import_standins(learner_cells)
         self.view.update(imported)
         for name in sorted((learner_names - set(imported)) | set(codes)):
@@ -299,6 +369,9 @@ class Namespace:
             self.ns[name] = tramp
             self.baseline[name] = tramp
         self.learner_names = learner_names
+
+    def close(self) -> None:
+        forget_sources(self.tag)
 
     def _call(self, name: str, _code: Any, args: tuple, kwargs: dict, mode: str = "plain") -> Any:
         return self.remote.call(name, args, kwargs, self.overrides(), mode)

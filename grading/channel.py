@@ -19,10 +19,12 @@ sandbox beside ``learner_server.py``, which imports it as ``channel``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 import struct
+import types
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -40,6 +42,8 @@ DTYPES = frozenset(
 )
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _HEAD = struct.Struct("<QI")
+_ITERABLES = (types.GeneratorType, range, zip, map, filter, enumerate, reversed,
+              type({}.keys()), type({}.values()), type({}.items()), itertools.chain)
 
 
 class ChannelError(Exception):
@@ -55,13 +59,14 @@ class Encoder:
     """
 
     def __init__(self, ext: Callable | None = None, on_callable: Callable | None = None,
-                 memo: dict | None = None):
+                 memo: dict | None = None, iterables: bool = False):
         self.blobs: list[bytes] = []
         self.memo: dict[int, int] = {} if memo is None else memo  # id(obj) -> ref number
         self.keep: list[Any] = []  # objects whose id() is in memo stay alive meanwhile
         self.next_ref = max(self.memo.values(), default=-1) + 1
         self.ext = ext
         self.on_callable = on_callable
+        self.iterables = iterables  # the learner's side: iterators cross as lists
         self.nodes = 0
 
     def register(self, obj: Any) -> int:
@@ -149,6 +154,10 @@ class Encoder:
             return self(int.__index__(obj), depth)
         if isinstance(obj, float):
             return self(float.__float__(obj), depth)
+        if isinstance(obj, complex):
+            return self(np.complex128(obj), depth)
+        if self.iterables and isinstance(obj, _ITERABLES):  # a generator, zip, map, dict view
+            return self(list(itertools.islice(iter(obj), MAX_NODES + 1)), depth)
         if callable(obj) and self.on_callable is not None:
             node = self.on_callable(obj)
             if node is not None:
@@ -199,7 +208,8 @@ class Decoder:
         if dtype not in DTYPES:
             raise ChannelError(f"arrays of dtype {dtype!r} are not accepted")
         if (not isinstance(shape, list) or len(shape) > 32
-                or not all(type(n) is int and 0 <= n < 2**40 for n in shape)):
+                or not all(type(n) is int and 0 <= n < 2**31 for n in shape)
+                or math.prod(n for n in shape if n) > MAX_FRAME):
             raise ChannelError("an array has a malformed shape")
         dt = np.dtype(dtype).newbyteorder("<")
         count = math.prod(shape)

@@ -207,7 +207,7 @@ class Server:
         if not isinstance(name, str) or name not in self.ns:
             return {"ok": False, "error": {"type": "NameError", "builtin": "NameError",
                                            "message": f"name {name!r} is not defined"}}, []
-        enc = C.Encoder(ext=self.tf.encode)
+        enc = C.Encoder(ext=self.tf.encode, iterables=True)
         try:
             node = enc(self.ns[name])
         except C.ChannelError as exc:
@@ -252,7 +252,8 @@ class Server:
                     self.ns.pop(k, None)
                 else:
                     self.ns[k] = v
-        enc = C.Encoder(ext=self.tf.encode, memo={id(o): ref for ref, o in objects.items()})
+        enc = C.Encoder(ext=self.tf.encode, memo={id(o): ref for ref, o in objects.items()},
+                        iterables=True)
         enc.keep.extend(objects.values())
         try:
             states = [[ref, enc.contents(obj)] for ref, obj in objects.items()
@@ -322,7 +323,7 @@ class Server:
         return callback
 
     def callback(self, handle: int, args: tuple, kwargs: dict) -> Any:
-        enc = C.Encoder(ext=self.tf.encode)
+        enc = C.Encoder(ext=self.tf.encode, iterables=True)
         message = {"op": "callback", "id": handle, "args": enc(args), "kwargs": enc(kwargs)}
         self.send(message, enc.blobs)
         while True:  # the grader's function may itself call the learner's functions

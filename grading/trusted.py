@@ -360,8 +360,10 @@ class Namespace:
         self.tag = f" #{next(_GRADINGS)}"
         codes = learner_codes(learner_cells, self.tag)
         imported = import_standins(learner_cells)
-        self.view.update(imported)
+        self.view.update({k: v for k, v in imported.items() if not k.startswith("__")})
         for name in sorted((learner_names - set(imported)) | set(codes)):
+            if name.startswith("__") and name.endswith("__"):
+                continue  # __builtins__, __name__, __grading_call__: the view's own
             self.view[name] = make_trampoline(name, codes.get(name), self.view)
         for name in solution_functions:
             tramp = self.view.get(name) if remote_name(self.view.get(name)) else \

@@ -344,6 +344,8 @@ def test_codec_refuses_what_is_not_plain_data(value):
     ({"$g": "PCG64", "state": {"$d": []}}, []),
     ({"$d": [[{"$l": []}, 1]]}, []),  # an unhashable key
     ({"$i": "1" * 100}, []),
+    ({"$a": 0, "dtype": "float64", "shape": [2**31, 0]}, [b""]),  # an absurd (empty) shape
+    ({"$a": 0, "dtype": "bool", "shape": [2**20, 2**20, 0]}, [b""]),
     ({"$cb": 1}, []),  # no callables without a handler
     ({"$x": "tensor", "v": 1}, []),
     ("x" * 10, None),
@@ -453,6 +455,10 @@ def gives_function():
     return print
 def raises():
     return {}["missing"]
+def batches():
+    return ((i, np.arange(i)) for i in range(3))
+def __grading_call__(*a):
+    return "the view's own name"
 kept = []
 def keep(f):
     kept.append(f)
@@ -506,6 +512,12 @@ def test_callables_run_here_with_plain_data_and_may_call_back(remote):
     assert remote.call("calls_back", (nested, 4), {}, {}) == 5
     assert remote.call("uses_global", (), {}, {"helper": lambda x: 100 * x}) == 200
     assert remote.call("uses_global", (), {}, {}) == 2  # the override lasted one call
+
+
+def test_honest_styles_cross(remote):
+    got = remote.call("batches", (), {}, {})  # a generator arrives as a list
+    assert [i for i, _ in got] == [0, 1, 2] and np.array_equal(got[2][1], [0, 1])
+    assert remote.call("helper", (1 + 2j,), {}, {}) == 1 + 2j
 
 
 def test_what_the_learner_cannot_do(remote):

@@ -24,6 +24,7 @@ import hashlib
 import io
 import linecache
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -144,7 +145,8 @@ class TFAdapter:
 class Server:
     def __init__(self, rfile, wfile):
         self.rfile, self.wfile = rfile, wfile
-        self.ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        self.ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins,
+                                   "display": display}
         self.tf = TFAdapter()
         self.tapes: dict[int, tuple] = {}
         self.calls = 0
@@ -174,10 +176,12 @@ class Server:
             self.send({"ok": False, "error": {"type": "ChannelError", "builtin": None,
                                               "message": f"unknown op {op!r}"}})
             return
-        try:
-            reply, out_blobs = handler(message, blobs)
-        except C.ChannelError as exc:
-            reply, out_blobs = {"ok": False, "error": C.describe_error(exc)}, []
+        limit = message.get("timeout")
+        with time_limit(limit if isinstance(limit, int | float) and limit > 0 else None):
+            try:
+                reply, out_blobs = handler(message, blobs)
+            except C.ChannelError as exc:
+                reply, out_blobs = {"ok": False, "error": C.describe_error(exc)}, []
         self.send(reply, out_blobs)
 
     # requests
@@ -342,6 +346,42 @@ class Server:
 
 
 _MISSING = object()
+
+
+class TimeLimit(BaseException):
+    """The grader's time for this cell or call is up (like nbgrader interrupting a cell)."""
+
+    def __str__(self) -> str:
+        return "the time limit of this cell or call was reached; it was stopped"
+
+
+def _alarm(signum, frame):
+    raise TimeLimit
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Interrupt the learner's code after ``seconds`` (the grader kills the process a little
+    later if this does not work); nested limits restore the outer one."""
+    if seconds is None:
+        yield
+        return
+    old_handler = signal.signal(signal.SIGALRM, _alarm)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
+
+
+def display(*objs, **kwargs) -> None:
+    """IPython's display(), as text (cells run here without IPython)."""
+    for obj in objs:
+        print(repr(obj))
 
 
 def fingerprint(obj: Any) -> Any:

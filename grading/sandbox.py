@@ -44,6 +44,7 @@ from .trusted import LearnerGone, Namespace, Remote, TrustedTF
 SERVER = Path(__file__).with_name("learner_server.py")
 CHANNEL = Path(__file__).with_name("channel.py")
 STDERR_CAP = 200_000
+GRACE = 5.0  # seconds between interrupting the learner's code and stopping its process
 NOTEBOOK_OUTPUT_CAP = 2_000_000  # characters of output in a whole graded notebook
 MESSAGE_CAP = 500
 
@@ -112,6 +113,8 @@ class Learner:
         """Send one request; answer callbacks; return (reply, blobs) or raise LearnerGone."""
         if self.gone:
             raise LearnerGone(self.gone)
+        if message.get("op") in ("run", "call"):  # interrupted inside first; killed if that fails
+            message = {**message, "timeout": max(0.5, deadline - time.monotonic() - GRACE)}
         try:
             self._write(C.pack(message, blobs), deadline)
             while True:

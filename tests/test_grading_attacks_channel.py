@@ -530,3 +530,43 @@ def test_what_the_learner_cannot_do(remote):
         remote.call("call_kept", (), {}, {})
     with pytest.raises(NameError):
         remote.call("no_such_function", (), {}, {})
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("attacks-channel")
+def test_a_slow_cell_or_call_is_interrupted_and_grading_goes_on():
+    """Like nbgrader's interrupt on timeout: a learner cell or a call that runs out of time is
+    stopped, that cell / test fails, and the rest is graded; code that blocks the interruption
+    loses its process (the remaining tests fail), never the batch."""
+    info = N.load_source(NB["05"])
+    limits = Limits(cell_timeout=12, notebook_timeout=300)
+
+    def run(answers, extra=()):
+        task = _task("05", answers, extra)
+        task["limits"] = {**task["limits"], "cell_timeout": limits.cell_timeout}
+        task["notebook"] = _honest_notebook(info, task)
+        res = grade_task(task)
+        return sum(info.points[g] for g, r in res["tests"].items() if r["status"] == "passed"), res
+
+    slow_cell = "import time\ntime.sleep(60)\n"
+    score, res = run({}, extra=(("update_parameters_with_gd", slow_cell),))
+    assert score == NB05_MAX, res["events"]
+    loop = "def update_parameters_with_gd(parameters, grads, learning_rate):\n    while True:\n        pass\n"
+    score, res = run({"update_parameters_with_gd": loop})
+    assert score == NB05_MAX - GD_POINTS
+    assert "time limit" in res["tests"]["test_update_parameters_with_gd"]["message"]
+    stubborn = ("def update_parameters_with_gd(parameters, grads, learning_rate):\n"
+                "    while True:\n        try:\n            while True:\n                pass\n"
+                "        except BaseException:\n            pass\n")
+    score, res = run({"update_parameters_with_gd": stubborn})
+    assert score == 0 and res["status"] == "graded"
+
+
+def _honest_notebook(info: N.SourceInfo, task: dict) -> str:
+    """The task's assembled notebook with every answer cell the test left blank made honest."""
+    nb = nbformat.reads(task["notebook"], as_version=4)
+    for cell in nb.cells:
+        gid = N.grade_id(cell)
+        if gid in info.solutions and "NotImplementedError" in cell.source:
+            cell.source = solution(info, gid)
+    return nbformat.writes(nb)

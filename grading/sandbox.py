@@ -75,6 +75,9 @@ class Learner:
         self.frames: queue.Queue = queue.Queue(maxsize=2)
         self.scratch = Path(tempfile.mkdtemp(prefix="grading-"))
         env = {**KERNEL_ENV, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
+        packages = [str(Path(p).parent) for p in readonly if (Path(p) / "__init__.py").is_file()]
+        if packages:  # the course's packages (helpers/) as mounted, before any installed copy
+            env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(packages))
         argv = [sys.executable, "-P", "-s", str(SERVER)]
         self.proc = start_process(argv, scratch=self.scratch, readonly=[SERVER, CHANNEL, *readonly],
                                   limits=limits, env=env, sandbox=sandbox)

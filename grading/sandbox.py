@@ -239,6 +239,9 @@ class Grading:
         err = reply.get("error")
         if isinstance(err, dict):
             outs.append(_error_output(str(err.get("type", "Error")), str(err.get("message", "")), cap))
+            if err.get("type") == "TimeLimit":
+                self.events.append(f"cell {idx}: the learner's code ran out of time; it was "
+                                   "interrupted and grading went on")
         return outs
 
     def run_course_cell(self, idx: int, code: str) -> list:
@@ -264,6 +267,8 @@ class Grading:
                 self.space.run(code, f"<test {gid}>")
         except (Exception, LearnerGone, Overtime) as exc:
             msg = _message(exc)
+            if getattr(exc, "learner_type", "") == "TimeLimit" or isinstance(exc, Overtime):
+                self.events.append(f"{gid}: the test ran out of time")
             outs = [o for o in (_stream("stdout", out.getvalue(), self.limits.output_bytes),) if o]
             outs.append(_error_output(type(exc).__name__, msg, self.limits.output_bytes))
             return {"status": "failed", "passed": False, "message": msg}, outs

@@ -129,17 +129,18 @@ def bwrap_args(
     args += _system_args()
     for fd, dest in data:
         args += ["--ro-bind-data", str(fd), dest]
-    for path in [*interpreter_paths(), *readonly]:
-        p = os.path.realpath(path)
-        args += ["--ro-bind", p, p]
-        if str(path) != p:  # also reachable under the name the caller used
-            args += ["--symlink", p, str(path)]
     # /proc read-only: in a user namespace made by root, the sandbox's uid is root outside, and
     # the kernel lets root's uid write global sysctls (/proc/sys/kernel/core_pattern…) by
     # ownership alone; bubblewrap itself leaves /proc/sys writable
     args += ["--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
     for dest in ("/tmp", "/var/tmp", "/dev/shm"):
         args += _tmpfs(dest, limits.tmpfs_bytes)
+    # after the tmpfs mounts, so that a read-only path under /tmp is not covered by them
+    for path in [*interpreter_paths(), *readonly]:
+        p = os.path.realpath(path)
+        args += ["--ro-bind", p, p]
+        if str(path) != p:  # also reachable under the name the caller used
+            args += ["--symlink", p, str(path)]
     args += _tmpfs(str(SCRATCH), limits.tmpfs_bytes)
     made = {str(SCRATCH)}
     for fd, dest in files:

@@ -102,6 +102,17 @@ def test_the_sandbox_holds_only_what_it_is_given(tmp_path):
     assert run_jailed(probe, tmp_path)[1].strip() == "False"
 
 
+def test_a_read_only_path_under_tmp_is_visible_and_read_only(tmp_path):
+    given = tmp_path / "course_copy" / "helpers"
+    given.mkdir(parents=True)
+    (given / "mod.py").write_text("X = 1\n")
+    code = (f"import os\nprint(open({str(given / 'mod.py')!r}).read().strip())\ntry:\n"
+            f"    open({str(given / 'new.py')!r}, 'w')\nexcept OSError as e:\n    print(e.errno)")
+    rc, out, err = run_jailed(code, tmp_path, readonly=[given])
+    assert rc == 0, err
+    assert out.split() == ["X", "=", "1", "30"]
+
+
 def test_only_the_named_paths_under_the_repository_exist_inside(tmp_path):
     code = (f"import os\nprint(sorted(os.listdir({str(REPO)!r})))")
     rc, out, err = run_jailed(code, tmp_path, readonly=[REPO / "helpers"])

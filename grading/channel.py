@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-MAX_FRAME = 64 * 1024**2  # bytes in one message
+MAX_FRAME = 32 * 1024**2  # bytes in one message
 MAX_NODES = 2_000_000  # values in one message
 MAX_DEPTH = 64  # nesting of lists / dicts / tuples
 MAX_STR = 4 * 1024**2  # characters in one string

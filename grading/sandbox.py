@@ -252,6 +252,8 @@ class Grading:
                     contextlib.redirect_stderr(out):
                 self.space.run(code, f"<course cell {idx}>")
         except (Exception, LearnerGone, Overtime) as exc:  # a course cell that needs a failing answer
+            if isinstance(exc, Overtime):
+                self.learner.stop("a course cell ran out of time")
             return [_error_output(type(exc).__name__, _message(exc), self.limits.output_bytes)]
         finally:
             self.space.after_course_cell(self.plan.course_binds.get(idx, set()))
@@ -266,6 +268,8 @@ class Grading:
                     contextlib.redirect_stderr(io.StringIO()):
                 self.space.run(code, f"<test {gid}>")
         except (Exception, LearnerGone, Overtime) as exc:
+            if isinstance(exc, Overtime):  # interrupted anywhere, maybe mid-request: no more calls
+                self.learner.stop("a test ran out of time")
             msg = _message(exc)
             if getattr(exc, "learner_type", "") == "TimeLimit" or isinstance(exc, Overtime):
                 self.events.append(f"{gid}: the test ran out of time")

@@ -202,8 +202,8 @@ def _module(name: str) -> Any:
 
 def _member(module: str, name: str) -> Any:
     mod = sys.modules.get(module)
-    if isinstance(mod, types.ModuleType) and hasattr(mod, name):
-        return getattr(mod, name)
+    if isinstance(mod, types.ModuleType) and name in vars(mod):  # no module __getattr__ runs
+        return vars(mod)[name]
     if f"{module}.{name}" in sys.modules:
         return sys.modules[f"{module}.{name}"]
     return types.SimpleNamespace(__module__=module, __name__=name)

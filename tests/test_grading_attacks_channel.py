@@ -239,7 +239,6 @@ ATTACKS = {  # name: (code of the gd answer cell, whether the other answers are 
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("attacks-channel")
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_attack_scores_what_an_honest_wrong_answer_scores(name):
     code, honest = ATTACKS[name]
@@ -251,7 +250,6 @@ def test_attack_scores_what_an_honest_wrong_answer_scores(name):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("attacks-channel")
 def test_baselines_honest_wrong_and_blank():
     score, _ = grade("05", {"update_parameters_with_gd": WRONG_GD}, honest=True)
     assert score == NB05_MAX - GD_POINTS
@@ -260,7 +258,6 @@ def test_baselines_honest_wrong_and_blank():
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("attacks-channel")
 def test_redefining_a_locked_course_function_changes_nothing_for_the_tests():
     """Notebook 04: an answer cell redefines forward_propagation_n (a locked course function the
     test uses for its expected values) to a constant cost, and gradient_check_n returns what
@@ -280,7 +277,6 @@ def test_redefining_a_locked_course_function_changes_nothing_for_the_tests():
 
 # -- the anti-delegation checks read the submitted source -------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.xdist_group("attacks-channel")
 def test_code_inspection_still_catches_delegation():
     """helpers_called (05), _names_used / __globals__ (02) see the learner's own code."""
     body = ("    L = num_layers(parameters)\n"
@@ -533,7 +529,6 @@ def test_what_the_learner_cannot_do(remote):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("attacks-channel")
 def test_a_slow_cell_or_call_is_interrupted_and_grading_goes_on():
     """Like nbgrader's interrupt on timeout: a learner cell or a call that runs out of time is
     stopped, that cell / test fails, and the rest is graded; code that blocks the interruption

@@ -87,12 +87,22 @@ class Learner:
 
     def _read_frames(self) -> None:
         try:
-            while True:
-                self.frames.put(("frame", *C.read_frame(self.proc.stdout)))
+            while self._put(("frame", *C.read_frame(self.proc.stdout))):
+                pass
         except EOFError:
-            self.frames.put(("end", "the learner's process exited", None))
+            self._put(("end", "the learner's process exited", None))
         except (C.ChannelError, OSError, ValueError) as exc:
-            self.frames.put(("end", f"the learner's process sent a malformed message ({exc})", None))
+            self._put(("end", f"the learner's process sent a malformed message ({exc})", None))
+
+    def _put(self, item: tuple) -> bool:
+        """Queue a frame; False once grading stopped listening (this thread then ends)."""
+        while not self.gone:
+            try:
+                self.frames.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _drain_stderr(self) -> None:
         try:
@@ -168,11 +178,13 @@ class Plan:
         self.learner_cells = [codes[i] for i, r in enumerate(roles) if r == N.STUDENT and codes[i]]
         self.functions: set[str] = set()
         self.values: set[str] = set()
-        for c in nb.cells:
+        self.answer_binds: dict[int, set[str]] = {}  # answer cell -> the functions it must define
+        for i, c in enumerate(nb.cells):
             binds = c.get("metadata", {}).pop(N.BINDS_KEY, None)
             if isinstance(binds, dict):
                 self.functions |= set(binds.get("functions", []))
                 self.values |= set(binds.get("values", []))
+                self.answer_binds[i] = set(binds.get("functions", []))
         self.learner_names: set[str] = set()
         for text in self.learner_cells:
             self.learner_names |= N.top_level_names(N.strip_magics(text))
@@ -385,6 +397,8 @@ def _run_cells(grading: Grading, nb, roles: list[str], test_ids: dict[int, str])
             tests[gid], outs = grading.run_test_cell(idx, gid, code)
         elif role == N.STUDENT or (role == N.SOURCE and plan.learner[idx]):
             outs = grading.run_learner_cell(idx, code)
+            if idx in plan.answer_binds:  # from here on, tests see the learner's functions
+                grading.space.bind_learner(plan.answer_binds[idx])
             failed = next((o for o in outs if o.get("output_type") == "error"), None)
             if (role == N.SOURCE and failed is not None and not grading.learner.gone
                     and N.meta(cell).get("locked") and failed.get("ename") != "NotImplementedError"):

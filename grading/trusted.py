@@ -244,7 +244,7 @@ class Remote:
     def call(self, name: str, args: tuple, kwargs: dict, overrides: dict, mode: str = "plain") -> Any:
         callbacks: dict[int, Callable] = {}
         enc = C.Encoder(ext=self.tf.encode if self.tf else None,
-                        on_callable=self._callable_node(callbacks))
+                        on_callable=self._callable_node(callbacks), iterables=True)
         enc.tf_in = []
         node_args, node_kwargs = enc(tuple(args)), enc(dict(kwargs))
         watch = list(enc.tf_in)
@@ -304,7 +304,7 @@ class Remote:
         try:
             value = fn(*args, **kwargs)
             enc = C.Encoder(ext=self.tf.encode if self.tf else None,
-                            on_callable=self._callable_node(callbacks))
+                            on_callable=self._callable_node(callbacks), iterables=True)
             return {"ok": True, "result": enc(value)}, enc.blobs
         except LearnerGone:
             raise
@@ -371,6 +371,13 @@ class Namespace:
             self.ns[name] = tramp
             self.baseline[name] = tramp
         self.learner_names = learner_names
+
+    def bind_learner(self, names: set[str]) -> None:
+        """After an answer cell: its functions are the learner's again (over a course binding)."""
+        for name in names:
+            tramp = self.view.get(name) if remote_name(self.view.get(name)) else self.baseline.get(name)
+            if remote_name(tramp):
+                self.ns[name] = self.baseline[name] = tramp
 
     def close(self) -> None:
         forget_sources(self.tag)

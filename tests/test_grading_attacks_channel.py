@@ -514,6 +514,7 @@ def test_honest_styles_cross(remote):
     got = remote.call("batches", (), {}, {})  # a generator arrives as a list
     assert [i for i, _ in got] == [0, 1, 2] and np.array_equal(got[2][1], [0, 1])
     assert remote.call("helper", (1 + 2j,), {}, {}) == 1 + 2j
+    assert remote.call("helper", (range(3),), {}, {}) == [0, 1, 2]
 
 
 def test_what_the_learner_cannot_do(remote):

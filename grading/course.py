@@ -193,70 +193,15 @@ def collect(course: Course, path: Path | str) -> CollectReport:
             _safe_extract(path, top)
         else:
             top = path
-        # unwrap a single wrapping folder (zip of a folder of students)
-        entries = [e for e in top.iterdir() if not e.name.startswith((".", "__MACOSX"))]
-        while (len(entries) == 1 and entries[0].is_dir()
-               and not any(f.suffix == ".ipynb" for f in entries[0].iterdir())
-               and any(d.is_dir() for d in entries[0].iterdir())):
-            top = entries[0]
-            entries = [e for e in top.iterdir() if not e.name.startswith((".", "__MACOSX"))]
+        top = _unwrap(top)
         chosen: dict[tuple[str, str], Path] = {}
-
-        def consider(student: str, file: Path, rel: str) -> None:
-            sid = _student_id(student)
-            if not sid:
-                report.unplaced.append((rel, "no student name"))
-                return
-            if ".ipynb_checkpoints" in file.parts:
-                report.unplaced.append((rel, "a Jupyter checkpoint copy, not a submission"))
-                return
-            if file.suffix.lower() != ".ipynb":
-                report.unplaced.append((rel, "not a notebook"))
-                return
-            aid = match_assignment(file.name, aids)
-            if aid is None:
-                report.unplaced.append((rel, f"matches none of the course notebooks ({', '.join(aids)})"))
-                return
-            key = (sid, aid)
-            if key in chosen:
-                old = chosen[key]
-                newer, older = (file, old) if file.stat().st_mtime >= old.stat().st_mtime else (old, file)
-                chosen[key] = newer
-                report.unplaced.append(
-                    (str(older.relative_to(top)), f"a second file for {sid} / {aid}; the newer one was kept")
-                )
-                return
-            chosen[key] = file
-
-        all_files = []
-        for entry in sorted(entries):
-            if entry.is_dir():
-                for f in sorted(entry.rglob("*")):
-                    if f.is_file():
-                        all_files.append(f)
-                        consider(entry.name, f, str(f.relative_to(top)))
-            elif entry.is_file():
-                all_files.append(entry)
-                if "_" in entry.stem:
-                    consider(entry.stem.split("_", 1)[0], entry, entry.name)
-                else:
-                    report.unplaced.append((entry.name, "a file outside any student folder, and "
-                                            "its name does not start with <student>_"))
+        for student, file, rel in _candidates(top, report):
+            _consider(student, file, rel, top, aids, chosen, report)
         for (sid, aid), file in sorted(chosen.items()):
-            dest = course.root / "submitted" / sid / aid
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file, dest / f"{aid}.ipynb")
-            mtime = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC)
-            (dest / "timestamp.txt").write_text(mtime.strftime(TIMESTAMP_FORMAT))
+            _place(course, sid, aid, file)
             report.placed.append((sid, aid, str(file.relative_to(top))))
         if report.unplaced:
-            keep = course.root / "unplaced" / stamp
-            for rel, _ in report.unplaced:
-                src = top / rel
-                if src.is_file():
-                    (keep / rel).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(src, keep / rel)
-            report.kept_in = keep
+            report.kept_in = _keep_unplaced(course.root / "unplaced" / stamp, top, report)
     for sid, aid, rel in report.placed:
         say(f"placed   {rel}  ->  {sid} / {aid}")
     for rel, reason in report.unplaced:
@@ -266,6 +211,81 @@ def collect(course: Course, path: Path | str) -> CollectReport:
     say(f"collected {len(report.placed)} submission(s) from {len({p[0] for p in report.placed})} "
         "student(s)")
     return report
+
+
+def _entries(top: Path) -> list[Path]:
+    return [e for e in top.iterdir() if not e.name.startswith((".", "__MACOSX"))]
+
+
+def _unwrap(top: Path) -> Path:
+    """Step into single wrapping folders (a zip of a folder of student folders)."""
+    entries = _entries(top)
+    while (len(entries) == 1 and entries[0].is_dir()
+           and not any(f.suffix == ".ipynb" for f in entries[0].iterdir())
+           and any(d.is_dir() for d in entries[0].iterdir())):
+        top = entries[0]
+        entries = _entries(top)
+    return top
+
+
+def _candidates(top: Path, report: CollectReport) -> list[tuple[str, Path, str]]:
+    """(student, file, path relative to top) of every file that may be a submission."""
+    out = []
+    for entry in sorted(_entries(top)):
+        if entry.is_dir():
+            out += [(entry.name, f, str(f.relative_to(top)))
+                    for f in sorted(entry.rglob("*")) if f.is_file()]
+        elif entry.is_file() and "_" in entry.stem:
+            out.append((entry.stem.split("_", 1)[0], entry, entry.name))
+        elif entry.is_file():
+            report.unplaced.append((entry.name, "a file outside any student folder, and its "
+                                    "name does not start with <student>_"))
+    return out
+
+
+def _consider(student: str, file: Path, rel: str, top: Path, aids: list[str],
+              chosen: dict[tuple[str, str], Path], report: CollectReport) -> None:
+    """Choose ``file`` for (student, notebook) in ``chosen``, or say in ``report`` why not."""
+    sid = _student_id(student)
+    if not sid:
+        report.unplaced.append((rel, "no student name"))
+        return
+    if ".ipynb_checkpoints" in file.parts:
+        report.unplaced.append((rel, "a Jupyter checkpoint copy, not a submission"))
+        return
+    if file.suffix.lower() != ".ipynb":
+        report.unplaced.append((rel, "not a notebook"))
+        return
+    aid = match_assignment(file.name, aids)
+    if aid is None:
+        report.unplaced.append((rel, f"matches none of the course notebooks ({', '.join(aids)})"))
+        return
+    key = (sid, aid)
+    if key in chosen:
+        old = chosen[key]
+        newer, older = (file, old) if file.stat().st_mtime >= old.stat().st_mtime else (old, file)
+        chosen[key] = newer
+        report.unplaced.append(
+            (str(older.relative_to(top)), f"a second file for {sid} / {aid}; the newer one was kept"))
+        return
+    chosen[key] = file
+
+
+def _place(course: Course, sid: str, aid: str, file: Path) -> None:
+    dest = course.root / "submitted" / sid / aid
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(file, dest / f"{aid}.ipynb")
+    mtime = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC)
+    (dest / "timestamp.txt").write_text(mtime.strftime(TIMESTAMP_FORMAT))
+
+
+def _keep_unplaced(keep: Path, top: Path, report: CollectReport) -> Path:
+    for rel, _ in report.unplaced:
+        src = top / rel
+        if src.is_file():
+            (keep / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, keep / rel)
+    return keep
 
 
 # -- autograde ----------------------------------------------------------------------------------
@@ -506,43 +526,23 @@ def autograde(
     changed, or were *not graded* last time (the sandbox failed); ``True`` grades all."""
     limits = limits or Limits()
     infos = _load_sources(course)
-    if not course.db_path.exists():
-        raise GradingError("no gradebook yet: run `python -m grading release` first")
-    if not (course.root / "submitted").is_dir():
-        raise GradingError(f"nothing collected yet ({course.root / 'submitted'} is missing): run "
-                           "`python -m grading collect FOLDER_OR_ZIP` first")
-    if sandbox:
-        try:
-            jail.check_available(limits)
-        except jail.SandboxUnavailable as exc:
-            raise GradingError(f"the sandbox cannot start: {exc}\nGrading untrusted code "
-                               "without it is unsafe; fix the above, or (only for code you "
-                               "trust) pass --no-sandbox.") from None
-    else:
-        say(NO_SANDBOX_WARNING)
-        print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
+    _check_ready(course, limits, sandbox)
     state = load_state(course)
-    jobs = _find_jobs(course, infos, assignments, students)
-    raws = {(sid, aid): nb_path.read_bytes() for sid, aid, nb_path in jobs}
+    raws = {(sid, aid): p.read_bytes()
+            for sid, aid, p in _find_jobs(course, infos, assignments, students)}
     if not regrade:
-        keep = [j for j in jobs if state.get(f"{j[0]}/{j[1]}", {}).get("status") == GRADED
-                and state[f"{j[0]}/{j[1]}"].get("digest") == _job_digest(infos[j[1]],
-                                                                          raws[j[:2]])]
-        if keep:
-            say(f"{len(keep)} submission(s) already graded and unchanged: kept "
-                "(--all grades them again)")
-        jobs = [j for j in jobs if j not in keep]
-    if not jobs:
+        raws = _skip_graded(raws, infos, state)
+    if not raws:
         say("nothing to grade")
         return {}
     protected = _protected_files(course)
     outcomes, notebooks, tasks, meta = {}, {}, [], {}
-    for sid, aid, _nb_path in jobs:
-        info, raw = infos[aid], raws[(sid, aid)]
+    for (sid, aid), raw in raws.items():
+        info = infos[aid]
         task, asm, problems = make_task(info, raw, [sid, aid], limits, sandbox=sandbox,
                                         readonly=course.extra_dirs)
-        code = raw.decode("utf-8", "replace") if task is None else N.learner_code(asm)
-        sus = review.flags(code)
+        sus = review.flags(raw.decode("utf-8", "replace") if task is None
+                           else N.learner_code(asm))
         if task is None:
             tests = {g: {"status": "not run", "message": "unreadable notebook"} for g in info.points}
             outcomes[(sid, aid)] = Outcome(sid, aid, 0.0, info.max_score, tests, problems,
@@ -556,11 +556,11 @@ def autograde(
              else f"{workers or os.cpu_count()} local worker(s)")
     say(f"grading {len(tasks)} submission(s) with {where}")
     for res in grade_with_retries(tasks, workers, scheduler, retries, backoff):
-        sid, aid = res["id"]
-        outcomes[(sid, aid)], notebooks[(sid, aid)] = _outcome(infos[aid], res, *meta[(sid, aid)])
-        o = outcomes[(sid, aid)]
+        key = tuple(res["id"])
+        outcomes[key], notebooks[key] = _outcome(infos[key[1]], res, *meta[key])
+        o = outcomes[key]
         shown = f"{o.score:g} / {o.max_score:g}" if o.status == GRADED else "NOT GRADED"
-        say(f"  {sid} / {aid}: {shown}  ({res.get('seconds', 0.0):.1f} s)")
+        say(f"  {o.student} / {o.assignment}: {shown}  ({res.get('seconds', 0.0):.1f} s)")
     _restore_protected(course, protected)
     _write_results(course, infos, outcomes, notebooks, limits)
     for (sid, aid), o in outcomes.items():
@@ -569,6 +569,39 @@ def autograde(
     _save_state(course, state)
     _write_report(course, outcomes, state)
     return outcomes
+
+
+def _check_ready(course: Course, limits: Limits, sandbox: bool) -> None:
+    """A released, collected course, and a sandbox that starts (or an explicit --no-sandbox)."""
+    if not course.db_path.exists():
+        raise GradingError("no gradebook yet: run `python -m grading release` first")
+    if not (course.root / "submitted").is_dir():
+        raise GradingError(f"nothing collected yet ({course.root / 'submitted'} is missing): run "
+                           "`python -m grading collect FOLDER_OR_ZIP` first")
+    if not sandbox:
+        say(NO_SANDBOX_WARNING)
+        print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
+        return
+    try:
+        jail.check_available(limits)
+    except jail.SandboxUnavailable as exc:
+        raise GradingError(f"the sandbox cannot start: {exc}\nGrading untrusted code without it "
+                           "is unsafe; fix the above, or (only for code you trust) pass "
+                           "--no-sandbox.") from None
+
+
+def _skip_graded(raws: dict, infos: dict, state: dict) -> dict:
+    """Only the submissions not graded yet with exactly these bytes (and this source)."""
+    todo = {}
+    for (sid, aid), raw in raws.items():
+        last = state.get(f"{sid}/{aid}", {})
+        if not (last.get("status") == GRADED
+                and last.get("digest") == _job_digest(infos[aid], raw)):
+            todo[(sid, aid)] = raw
+    if len(todo) < len(raws):
+        say(f"{len(raws) - len(todo)} submission(s) already graded and unchanged: kept "
+            "(--all grades them again)")
+    return todo
 
 
 NO_SANDBOX_WARNING = (

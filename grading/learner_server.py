@@ -27,6 +27,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -85,7 +86,7 @@ class TFAdapter:
         self.optimizers: dict[int, Any] = {}
 
     @staticmethod
-    def tf():
+    def tf() -> Any:
         return sys.modules.get("tensorflow")
 
     def encode(self, obj: Any, enc: C.Encoder, depth: int) -> dict | None:
@@ -185,10 +186,10 @@ class Server:
         self.send(reply, out_blobs)
 
     # requests
-    def op_hello(self, message: dict, blobs: list[bytes]):
+    def op_hello(self, message: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
         return {"ok": True, "pid": os.getpid(), "python": sys.version.split()[0]}, []
 
-    def op_run(self, message: dict, blobs: list[bytes]):
+    def op_run(self, message: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
         code, label = message.get("code"), message.get("label", "cell")
         if not isinstance(code, str) or not isinstance(label, str):
             raise C.ChannelError("run needs code and a label")
@@ -206,7 +207,7 @@ class Server:
         return {"ok": error is None, "error": error, "stdout": out.value(), "stderr": err.value(),
                 "seconds": time.monotonic() - t0}, []
 
-    def op_get(self, message: dict, blobs: list[bytes]):
+    def op_get(self, message: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
         name = message.get("name")
         if not isinstance(name, str) or name not in self.ns:
             return {"ok": False, "error": {"type": "NameError", "builtin": "NameError",
@@ -218,7 +219,7 @@ class Server:
             return {"ok": False, "error": C.describe_error(exc)}, []
         return {"ok": True, "value": node}, enc.blobs
 
-    def op_call(self, message: dict, blobs: list[bytes]):
+    def op_call(self, message: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
         name, mode = message.get("name"), message.get("mode", "plain")
         if not isinstance(name, str) or mode not in ("plain", "graph", "tape"):
             raise C.ChannelError("call needs a name and a mode")
@@ -239,7 +240,8 @@ class Server:
         before = {ref: fingerprint(obj) for ref, obj in dec.objects.items()}
         return self.invoke(fn, args, kwargs, overrides, mode, watch, dec.objects, before)
 
-    def invoke(self, fn, args, kwargs, overrides, mode, watch, objects, before):
+    def invoke(self, fn: Any, args: tuple, kwargs: dict, overrides: dict, mode: str, watch: list,
+               objects: dict, before: dict) -> tuple[dict, list[bytes]]:
         saved = {k: self.ns.get(k, _MISSING) for k in overrides}
         out, err = CappedText(), CappedText()
         self.calls += 1
@@ -271,7 +273,8 @@ class Server:
         return {"ok": True, "result": node, "states": states, "call": call_no,
                 "stdout": out.value()}, enc.blobs
 
-    def run_call(self, fn, args, kwargs, mode, watch, call_no):
+    def run_call(self, fn: Any, args: tuple, kwargs: dict, mode: str, watch: list,
+                 call_no: int) -> Any:
         if mode == "plain":
             return fn(*args, **kwargs)
         import tensorflow as tf
@@ -292,7 +295,7 @@ class Server:
         for old in sorted(self.tapes)[:-KEEP_TAPES]:
             del self.tapes[old]
 
-    def op_vjp(self, message: dict, blobs: list[bytes]):
+    def op_vjp(self, message: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
         import tensorflow as tf
 
         call_no = message.get("call")
@@ -309,7 +312,7 @@ class Server:
         return {"ok": True, "grads": node}, enc.blobs
 
     # callables the grader passed: run on the grader's side, with plain data
-    def stub(self, node: dict):
+    def stub(self, node: dict) -> Any:
         if "$fn" in node:
             C._keys(node, {"$fn"})
             target = self.ns.get(node["$fn"]) if isinstance(node["$fn"], str) else None
@@ -360,7 +363,7 @@ def _alarm(signum, frame):
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None):
+def time_limit(seconds: float | None) -> Iterator[None]:
     """Interrupt the learner's code after ``seconds`` (the grader kills the process a little
     later if this does not work); nested limits restore the outer one."""
     if seconds is None:

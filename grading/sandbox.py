@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -122,7 +123,8 @@ class Learner:
             if ready:
                 view = view[os.write(fd, view):]
 
-    def request(self, message: dict, blobs: list[bytes], on_callback, deadline: float):
+    def request(self, message: dict, blobs: list[bytes], on_callback: Callable | None,
+                deadline: float) -> tuple[dict, list[bytes]]:
         """Send one request; answer callbacks; return (reply, blobs) or raise LearnerGone."""
         if self.gone:
             raise LearnerGone(self.gone)
@@ -305,7 +307,7 @@ class Overtime(BaseException):
 
 
 @contextlib.contextmanager
-def watchdog(seconds: float):
+def watchdog(seconds: float) -> Iterator[None]:
     """Raise :class:`Overtime` in this thread if the block runs longer than ``seconds``."""
     import ctypes
 

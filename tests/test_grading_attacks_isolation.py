@@ -402,6 +402,7 @@ def test_no_secret_reaches_an_attackers_output_and_outputs_are_capped(batch):
         outputs = json.dumps([c.get("outputs", []) for c in nb["cells"]])
         assert "victim" not in outputs and "BEGIN SOLUTION" not in outputs, outputs[:2000]
         assert "solutions found: []" in outputs or name != "steal_solutions"
+        assert "kernel files: 0 reached: []" in outputs or name != "connect_neighbour"
     big = auto / "big_errors" / M.AID / f"{M.AID}.ipynb"
     page = batch["tmp"] / "course" / "feedback" / "big_errors" / M.AID / f"{M.AID}.html"
     assert big.stat().st_size < 1_000_000 and page.stat().st_size < 1_000_000

@@ -147,7 +147,7 @@ class Server:
     def __init__(self, rfile, wfile):
         self.rfile, self.wfile = rfile, wfile
         self.ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins,
-                                   "display": display}
+                                   "display": display, "get_ipython": get_ipython}
         self.tf = TFAdapter()
         self.tapes: dict[int, tuple] = {}
         self.calls = 0
@@ -379,6 +379,20 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old_handler)
         if outer:
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
+
+
+class NoShell:
+    """What ``get_ipython()`` returns here: magics and shell commands do nothing (as they are
+    stripped from cells); there is no IPython machinery to reach."""
+
+    def run_line_magic(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    run_cell_magic = system = run_line_magic
+
+
+def get_ipython() -> NoShell:
+    return NoShell()
 
 
 def display(*objs, **kwargs) -> None:

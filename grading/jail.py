@@ -214,10 +214,22 @@ def make_pids_cgroup(limit: int) -> Path:
             "writable /sys/fs/cgroup).")
     if (parent / "cgroup.subtree_control").exists():  # v2: our children need the controller
         _enable_pids(parent)
+    _remove_stale(parent)
     path = parent / f"grading-jail-{os.getpid()}-{secrets.token_hex(4)}"
     path.mkdir()
     (path / "pids.max").write_text(str(int(limit)))
     return path
+
+
+def _remove_stale(parent: Path) -> None:
+    """Remove the sandbox cgroups left by a grader that was killed (its pid is gone)."""
+    for old in parent.glob("grading-jail-*-*"):
+        try:
+            pid = int(old.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if not Path(f"/proc/{pid}").exists():
+            remove_cgroup(old, timeout=1.0)
 
 
 def _enable_pids(parent: Path) -> None:

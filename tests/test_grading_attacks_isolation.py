@@ -261,6 +261,28 @@ def test_a_daemon_that_left_its_session_dies_with_the_sandbox(tmp_path):
     assert processes_with(mark) == []
 
 
+def test_cgroups_of_a_killed_grader_are_removed():
+    parent = jail.pids_cgroup_parent()
+    if os.geteuid() != 0 or parent is None:
+        pytest.skip("pids cgroups are used only when the grader is root")
+    dead = _dead_pid()
+    stale = parent / f"grading-jail-{dead}-0000"
+    stale.mkdir()
+    fresh = jail.make_pids_cgroup(8)
+    try:
+        assert not stale.exists() and fresh.exists()
+        assert (fresh / "pids.max").read_text().strip() == "8"
+    finally:
+        jail.remove_cgroup(fresh)
+    assert not fresh.exists()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
 def test_missing_bubblewrap_is_explained(monkeypatch):
     monkeypatch.setattr(jail, "BWRAP", "/nonexistent/bwrap")
     with pytest.raises(jail.SandboxUnavailable, match="apt-get install bubblewrap"):

@@ -149,6 +149,9 @@ def bwrap_args(
                 args += ["--perms", "1777", "--dir", str(parent)]
                 made.add(str(parent))
         args += ["--perms", "0666", "--file", str(fd), dest]
+    # bubblewrap's own root and /dev are tmpfs without a size limit, owned by the sandbox's
+    # uid: read-only once everything is mounted (the capped tmpfs above stay writable)
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     args += ["--chdir", str(SCRATCH), "--", PRLIMIT, *rlimit_args(limits), "--", *argv]
     return args
 

@@ -138,6 +138,17 @@ def test_no_network_not_even_the_hosts_loopback(tmp_path):
         server.close()
 
 
+def test_only_the_size_capped_tmpfs_are_writable(tmp_path):
+    """bubblewrap's own / and /dev are uncapped tmpfs: they must be read-only inside."""
+    code = ("import os\nout = []\nfor d in ('/', '/work', '/etc', '/root', '/dev', '/var', '/usr',"
+            " '/scratch', '/tmp', '/var/tmp', '/dev/shm'):\n    try:\n"
+            "        open(d.rstrip('/') + '/probe', 'w').write('x'); out.append(d)\n"
+            "    except OSError:\n        pass\nopen('/dev/null', 'w').write('x')\nprint(out)")
+    rc, out, err = run_jailed(code, tmp_path)
+    assert rc == 0, err
+    assert eval(out) == ["/scratch", "/tmp", "/var/tmp", "/dev/shm"]
+
+
 def test_proc_and_sysctls_are_read_only(tmp_path):
     code = ("v = open('/proc/sys/kernel/core_pattern').read()\ntry:\n"
             "    open('/proc/sys/kernel/core_pattern', 'w').write(v); print('wrote')\n"

@@ -13,7 +13,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: lab test check workspace fresh release collect autograde feedback export lint bench \
-        browser-deps clean-venv
+        browser-deps sandbox-deps clean-venv
 
 # Create .venv and install the pinned course environment plus helpers/grading (editable).
 # Re-runs only when requirements.txt or pyproject.toml change.
@@ -34,7 +34,7 @@ lab: workspace
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Set up, then run the whole test suite (what CI runs).
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps sandbox-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup
 
@@ -53,7 +53,7 @@ release: $(STAMP)
 collect: $(STAMP)
 	$(PY) -m grading collect $(FROM)
 
-autograde: $(STAMP)
+autograde: $(STAMP) sandbox-deps
 	$(PY) -m grading autograde
 
 feedback: $(STAMP)
@@ -76,6 +76,14 @@ browser-deps:
 	  (echo "Installing Debian's chromium for the browser tests (apt-get)..." && \
 	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core) \
 	  || echo "chromium could not be installed: the browser tests will be skipped"
+
+# Grading runs learners' code inside bubblewrap (Debian package bubblewrap); installed with apt
+# when missing (needs root). Without it, autograde refuses to grade (unless --no-sandbox).
+sandbox-deps:
+	@test -x /usr/bin/bwrap || \
+	  (echo "Installing bubblewrap, the grading sandbox (apt-get)..." && \
+	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap) \
+	  || echo "bubblewrap could not be installed: grading refuses to run (see grading/README.md)"
 
 clean-venv:
 	rm -rf $(VENV)

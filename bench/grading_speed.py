@@ -8,8 +8,10 @@ scores are identical.
 
 The submissions are honest: the source notebook itself (full marks), the untouched student
 version (zero) and a half-done one (the first half of the answers), in turn. With no notebooks in
-notebooks/ yet, the fixture course of the tests is used. Target: >= 1.8x the serial throughput on
-a 2-core machine. For thousands of submissions, start `dask scheduler` and `dask worker ADDRESS
+notebooks/ yet, the fixture course of the tests is used. Ours runs every submission's learner
+code in its own bubblewrap sandbox and its tests in the trusted worker (see grading/README.md),
+so the figure includes the sandbox's cost. Target: >= 1.8x the serial throughput on a 2-core
+machine. For thousands of submissions, start `dask scheduler` and `dask worker ADDRESS
 --nthreads 1` on every machine (each with this course installed) and pass --scheduler ADDRESS:
 the same task function, grading.sandbox.grade_task, runs on the workers.
 """
@@ -61,6 +63,42 @@ def auto_scores(db_path: Path) -> dict[tuple[str, str, str], float]:
     return {(s, a, g): float(x) for s, a, g, x in rows if x is not None}
 
 
+def write_submissions(sources: list[Path], infos: dict, subs: Path, n: int) -> None:
+    """n honest submissions, in turn over the notebooks: solution, untouched, half done."""
+    kinds = ["solution", "untouched", "half"]
+    for i in range(n):
+        aid = sources[i % len(sources)].stem
+        kind = kinds[(i // len(sources)) % len(kinds)]
+        info = infos[aid]
+        nb = {"solution": info.nb, "untouched": N.student_version(info.nb),
+              "half": half_done(info)}[kind]
+        d = subs / f"s{i:03d}_{kind}"
+        d.mkdir(parents=True)
+        (d / f"{aid}.ipynb").write_text(N.dumps(nb))
+
+
+def serial_nbgrader(sources: list[Path], serial_root: Path) -> tuple[float, dict[str, float]]:
+    """Plain serial nbgrader, one `nbgrader autograde` per notebook: (total s, s per notebook)."""
+    env = {**os.environ, **KERNEL_ENV}
+    env.pop("NBGRADER_EXECUTION", None)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(k, None)
+    times = {}
+    t0 = time.perf_counter()
+    for p in sources:
+        t = time.perf_counter()
+        r = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "autograde", p.stem, "--force",
+             f"--CourseDirectory.root={serial_root}"],
+            cwd=REPO / "grading", env=env, capture_output=True, text=True,
+        )
+        times[p.stem] = time.perf_counter() - t
+        if r.returncode != 0:
+            print(f"serial nbgrader failed on {p.stem}:\n{r.stderr[-2000:]}")
+    return time.perf_counter() - t0, times
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=20, help="number of submissions (default 20)")
@@ -89,16 +127,7 @@ def main() -> int:
         C.release(ours)
     infos = {p.stem: N.load_source(src_dir / p.name) for p in sources}
     subs = tmp / "subs"
-    kinds = ["solution", "untouched", "half"]
-    for i in range(args.n):
-        aid = sources[i % len(sources)].stem
-        kind = kinds[(i // len(sources)) % len(kinds)]
-        info = infos[aid]
-        nb = {"solution": info.nb, "untouched": N.student_version(info.nb),
-              "half": half_done(info)}[kind]
-        d = subs / f"s{i:03d}_{kind}"
-        d.mkdir(parents=True)
-        (d / f"{aid}.ipynb").write_text(N.dumps(nb))
+    write_submissions(sources, infos, subs, args.n)
     with redirect_stdout(io.StringIO()):
         C.collect(ours, subs)
     serial_root = tmp / "serial"
@@ -107,24 +136,7 @@ def main() -> int:
           f"{', '.join(p.stem for p in sources)}")
 
     # 1. plain serial nbgrader, one `nbgrader autograde` per notebook (all students)
-    env = {**os.environ, **KERNEL_ENV}
-    env.pop("NBGRADER_EXECUTION", None)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.pop(k, None)
-    serial_times = {}
-    t0 = time.perf_counter()
-    for p in sources:
-        t = time.perf_counter()
-        r = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "autograde", p.stem, "--force",
-             f"--CourseDirectory.root={serial_root}"],
-            cwd=REPO / "grading", env=env, capture_output=True, text=True,
-        )
-        serial_times[p.stem] = time.perf_counter() - t
-        if r.returncode != 0:
-            print(f"serial nbgrader failed on {p.stem}:\n{r.stderr[-2000:]}")
-    serial = time.perf_counter() - t0
+    serial, serial_times = serial_nbgrader(sources, serial_root)
 
     # 2. ours, in parallel
     t0 = time.perf_counter()

@@ -8,7 +8,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .course import GradingError, autograde, collect, export, feedback, release
+from .course import (
+    GradingError,
+    autograde,
+    collect,
+    export,
+    feedback,
+    not_graded,
+    release,
+)
 from .learner import check, workspace
 from .notebooks import NotebookError
 from .settings import Course, Limits, course_from_env
@@ -46,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--student", action="append", help="only this student (repeatable)")
     a.add_argument("--timeout", type=float, help="seconds per cell (default 120)")
     a.add_argument("--memory-gb", type=float, help="memory limit per kernel (default 8)")
+    a.add_argument("--all", action="store_true", help="grade every submission again (default: "
+                   "only new, changed and not-graded ones)")
+    a.add_argument("--retries", type=int, default=3,
+                   help="retries of a submission whose sandbox failed to start (default 3)")
+    a.add_argument("--no-sandbox", action="store_true",
+                   help="run learners' code WITHOUT the bubblewrap sandbox, as your own user "
+                   "(unsafe: only for code you trust; a warning is printed on every run)")
     sub.add_parser("feedback", help="HTML feedback per student under feedback/")
     e = sub.add_parser("export", help="grades.csv and grades_long.csv")
     e.add_argument("--out", type=Path, help="folder for the CSV files (default: <course>/export)")
@@ -86,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
             collect(course, args.path)
         elif args.verb == "autograde":
             autograde(course, assignments=args.assignment, students=args.student,
-                      workers=args.workers, scheduler=args.scheduler, limits=_limits(args))
+                      workers=args.workers, scheduler=args.scheduler, limits=_limits(args),
+                      sandbox=not args.no_sandbox, regrade=args.all, retries=args.retries)
+            if not_graded(course):
+                print(f"error: {len(not_graded(course))} submission(s) could not be graded (the "
+                      "sandbox failed; no score was recorded). Run autograde again.",
+                      file=sys.stderr)
+                return 1
         elif args.verb == "feedback":
             feedback(course)
         elif args.verb == "export":

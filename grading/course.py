@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import html
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import jail, review
 from . import notebooks as N
 from .sandbox import grade_task
 from .settings import Course, Limits, apply_nbgrader_config
@@ -189,70 +193,15 @@ def collect(course: Course, path: Path | str) -> CollectReport:
             _safe_extract(path, top)
         else:
             top = path
-        # unwrap a single wrapping folder (zip of a folder of students)
-        entries = [e for e in top.iterdir() if not e.name.startswith((".", "__MACOSX"))]
-        while (len(entries) == 1 and entries[0].is_dir()
-               and not any(f.suffix == ".ipynb" for f in entries[0].iterdir())
-               and any(d.is_dir() for d in entries[0].iterdir())):
-            top = entries[0]
-            entries = [e for e in top.iterdir() if not e.name.startswith((".", "__MACOSX"))]
+        top = _unwrap(top)
         chosen: dict[tuple[str, str], Path] = {}
-
-        def consider(student: str, file: Path, rel: str) -> None:
-            sid = _student_id(student)
-            if not sid:
-                report.unplaced.append((rel, "no student name"))
-                return
-            if ".ipynb_checkpoints" in file.parts:
-                report.unplaced.append((rel, "a Jupyter checkpoint copy, not a submission"))
-                return
-            if file.suffix.lower() != ".ipynb":
-                report.unplaced.append((rel, "not a notebook"))
-                return
-            aid = match_assignment(file.name, aids)
-            if aid is None:
-                report.unplaced.append((rel, f"matches none of the course notebooks ({', '.join(aids)})"))
-                return
-            key = (sid, aid)
-            if key in chosen:
-                old = chosen[key]
-                newer, older = (file, old) if file.stat().st_mtime >= old.stat().st_mtime else (old, file)
-                chosen[key] = newer
-                report.unplaced.append(
-                    (str(older.relative_to(top)), f"a second file for {sid} / {aid}; the newer one was kept")
-                )
-                return
-            chosen[key] = file
-
-        all_files = []
-        for entry in sorted(entries):
-            if entry.is_dir():
-                for f in sorted(entry.rglob("*")):
-                    if f.is_file():
-                        all_files.append(f)
-                        consider(entry.name, f, str(f.relative_to(top)))
-            elif entry.is_file():
-                all_files.append(entry)
-                if "_" in entry.stem:
-                    consider(entry.stem.split("_", 1)[0], entry, entry.name)
-                else:
-                    report.unplaced.append((entry.name, "a file outside any student folder, and "
-                                            "its name does not start with <student>_"))
+        for student, file, rel in _candidates(top, report):
+            _consider(student, file, rel, top, aids, chosen, report)
         for (sid, aid), file in sorted(chosen.items()):
-            dest = course.root / "submitted" / sid / aid
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file, dest / f"{aid}.ipynb")
-            mtime = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC)
-            (dest / "timestamp.txt").write_text(mtime.strftime(TIMESTAMP_FORMAT))
+            _place(course, sid, aid, file)
             report.placed.append((sid, aid, str(file.relative_to(top))))
         if report.unplaced:
-            keep = course.root / "unplaced" / stamp
-            for rel, _ in report.unplaced:
-                src = top / rel
-                if src.is_file():
-                    (keep / rel).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(src, keep / rel)
-            report.kept_in = keep
+            report.kept_in = _keep_unplaced(course.root / "unplaced" / stamp, top, report)
     for sid, aid, rel in report.placed:
         say(f"placed   {rel}  ->  {sid} / {aid}")
     for rel, reason in report.unplaced:
@@ -264,7 +213,85 @@ def collect(course: Course, path: Path | str) -> CollectReport:
     return report
 
 
+def _entries(top: Path) -> list[Path]:
+    return [e for e in top.iterdir() if not e.name.startswith((".", "__MACOSX"))]
+
+
+def _unwrap(top: Path) -> Path:
+    """Step into single wrapping folders (a zip of a folder of student folders)."""
+    entries = _entries(top)
+    while (len(entries) == 1 and entries[0].is_dir()
+           and not any(f.suffix == ".ipynb" for f in entries[0].iterdir())
+           and any(d.is_dir() for d in entries[0].iterdir())):
+        top = entries[0]
+        entries = _entries(top)
+    return top
+
+
+def _candidates(top: Path, report: CollectReport) -> list[tuple[str, Path, str]]:
+    """(student, file, path relative to top) of every file that may be a submission."""
+    out = []
+    for entry in sorted(_entries(top)):
+        if entry.is_dir():
+            out += [(entry.name, f, str(f.relative_to(top)))
+                    for f in sorted(entry.rglob("*")) if f.is_file()]
+        elif entry.is_file() and "_" in entry.stem:
+            out.append((entry.stem.split("_", 1)[0], entry, entry.name))
+        elif entry.is_file():
+            report.unplaced.append((entry.name, "a file outside any student folder, and its "
+                                    "name does not start with <student>_"))
+    return out
+
+
+def _consider(student: str, file: Path, rel: str, top: Path, aids: list[str],
+              chosen: dict[tuple[str, str], Path], report: CollectReport) -> None:
+    """Choose ``file`` for (student, notebook) in ``chosen``, or say in ``report`` why not."""
+    sid = _student_id(student)
+    if not sid:
+        report.unplaced.append((rel, "no student name"))
+        return
+    if ".ipynb_checkpoints" in file.parts:
+        report.unplaced.append((rel, "a Jupyter checkpoint copy, not a submission"))
+        return
+    if file.suffix.lower() != ".ipynb":
+        report.unplaced.append((rel, "not a notebook"))
+        return
+    aid = match_assignment(file.name, aids)
+    if aid is None:
+        report.unplaced.append((rel, f"matches none of the course notebooks ({', '.join(aids)})"))
+        return
+    key = (sid, aid)
+    if key in chosen:
+        old = chosen[key]
+        newer, older = (file, old) if file.stat().st_mtime >= old.stat().st_mtime else (old, file)
+        chosen[key] = newer
+        report.unplaced.append(
+            (str(older.relative_to(top)), f"a second file for {sid} / {aid}; the newer one was kept"))
+        return
+    chosen[key] = file
+
+
+def _place(course: Course, sid: str, aid: str, file: Path) -> None:
+    dest = course.root / "submitted" / sid / aid
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(file, dest / f"{aid}.ipynb")
+    mtime = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC)
+    (dest / "timestamp.txt").write_text(mtime.strftime(TIMESTAMP_FORMAT))
+
+
+def _keep_unplaced(keep: Path, top: Path, report: CollectReport) -> Path:
+    for rel, _ in report.unplaced:
+        src = top / rel
+        if src.is_file():
+            (keep / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, keep / rel)
+    return keep
+
+
 # -- autograde ----------------------------------------------------------------------------------
+GRADED, NOT_GRADED = "graded", "not_graded"
+
+
 @dataclass
 class Outcome:
     student: str
@@ -276,10 +303,12 @@ class Outcome:
     events: list[str]
     suspicious: list[str]
     seconds: float = 0.0
+    status: str = GRADED  # NOT_GRADED: the sandbox failed (infrastructure); never a score
+    reason: str = ""
 
     @property
     def flagged(self) -> bool:
-        return bool(self.problems or self.events or self.suspicious)
+        return bool(self.problems or self.events or self.suspicious or self.status != GRADED)
 
 
 def _digest(path: Path) -> str:
@@ -298,8 +327,9 @@ def _protected_files(course: Course) -> dict[Path, bytes]:
 
 def _restore_protected(course: Course, saved: dict[Path, bytes]) -> list[Path]:
     """Undo changes inside the course root (the gradebook, source/, release/): only this tool
-    writes there. Files outside it (notebooks/, helpers/, data/) may be edited by a person while
-    a batch runs, so a change there is reported, never overwritten."""
+    writes there, and no sandbox can reach them, so a change means a bug or a person; files
+    outside it (notebooks/, helpers/, data/) may be edited by a person while a batch runs, so a
+    change there is reported, never overwritten."""
     restored = []
     root = course.root.resolve()
     for path, data in saved.items():
@@ -315,8 +345,8 @@ def _restore_protected(course: Course, saved: dict[Path, bytes]) -> list[Path]:
             restored.append(path)
             say(f"WARNING: {path} was modified while submissions ran; it was restored")
         else:
-            say(f"WARNING: {path} changed while submissions ran (by a person, or by a "
-                "submission): check it, e.g. with `git diff`")
+            say(f"WARNING: {path} changed while submissions ran (by a person?): check it, "
+                "e.g. with `git diff`")
     for j in ("-journal", "-wal", "-shm"):
         extra = Path(str(course.db_path) + j)
         if extra.exists():
@@ -324,7 +354,8 @@ def _restore_protected(course: Course, saved: dict[Path, bytes]) -> list[Path]:
     return restored
 
 
-def make_task(info: N.SourceInfo, raw: bytes, task_id, limits: Limits, hidden: bool = True):
+def make_task(info: N.SourceInfo, raw: bytes, task_id, limits: Limits, hidden: bool = True,
+              sandbox: bool = True, readonly: tuple[Path, ...] = ()):
     """(task, assembled, problems) for one submitted notebook; task is None if unreadable."""
     try:
         sub = N.reads(raw, f"{task_id}")
@@ -348,11 +379,21 @@ def make_task(info: N.SourceInfo, raw: bytes, task_id, limits: Limits, hidden: b
         "course_names": asm.course_names,
         "limits": asdict(limits),
         "preload": ["numpy", "numpy.testing", "math", "helpers"],
+        "sandbox": sandbox,
+        "readonly": [str(p) for p in readonly],
     }
     return task, asm, list(asm.problems)
 
 
+def _failed(task: dict, reason: str) -> dict:
+    """The result of a task whose worker broke (an infrastructure failure, not a grade)."""
+    return {"id": task["id"], "status": NOT_GRADED, "reason": reason, "tests": {}, "events": [],
+            "seconds": 0.0, "notebook": task["notebook"]}
+
+
 def _run_tasks(tasks: list[dict], workers: int | None, scheduler: str | None):
+    """Yield one result per task, in completion order; a worker that raises or dies yields a
+    not-graded result for its task instead of stopping the batch."""
     if not tasks:
         return
     if scheduler:
@@ -361,42 +402,82 @@ def _run_tasks(tasks: list[dict], workers: int | None, scheduler: str | None):
 
         with Client(scheduler) as client:
             futures = client.map(grade_task, tasks, pure=False)
+            by_key = {f.key: t for f, t in zip(futures, tasks)}
             for fut in dask_completed(futures):
-                yield fut.result()
+                try:
+                    yield fut.result()
+                except Exception as exc:
+                    yield _failed(by_key[fut.key], f"the Dask worker failed: {exc!r}"[:500])
         return
     workers = workers or os.cpu_count() or 1
     if workers == 1:
         for t in tasks:
-            yield grade_task(t)
+            try:
+                yield grade_task(t)
+            except Exception as exc:
+                yield _failed(t, f"the grader failed: {exc!r}"[:500])
         return
     import multiprocessing as mp
 
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                              mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(grade_task, t) for t in tasks]
+        futures = {pool.submit(grade_task, t): t for t in tasks}
         for fut in as_completed(futures):
-            yield fut.result()
+            try:
+                yield fut.result()
+            except Exception as exc:  # a worker process that died (BrokenProcessPool) …
+                yield _failed(futures[fut], f"the worker process failed: {exc!r}"[:500])
 
 
-def autograde(
-    course: Course,
-    assignments: list[str] | None = None,
-    students: list[str] | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    limits: Limits | None = None,
-) -> dict[tuple[str, str], Outcome]:
-    """Grade every collected submission, in parallel; then write the gradebook (serially)."""
-    limits = limits or Limits()
-    infos = _load_sources(course)
-    if not course.db_path.exists():
-        raise GradingError("no gradebook yet: run `python -m grading release` first")
-    submitted = course.root / "submitted"
-    if not submitted.is_dir():
-        raise GradingError(f"nothing collected yet ({submitted} is missing): run "
-                           "`python -m grading collect FOLDER_OR_ZIP` first")
+def grade_with_retries(tasks: list[dict], workers: int | None, scheduler: str | None,
+                       retries: int = 3, backoff: float = 2.0):
+    """Yield the final result of every task. A not-graded result (the sandbox or the learner
+    process did not start) is retried up to ``retries`` more times, after ``backoff``,
+    2·``backoff``… seconds; what still fails is yielded as not graded."""
+    pending = list(tasks)
+    for attempt in range(retries + 1):
+        failed = []
+        for res in _run_tasks(pending, workers, scheduler):
+            if res.get("status", GRADED) == NOT_GRADED and attempt < retries:
+                failed.append(res)
+            else:
+                res.setdefault("status", GRADED)
+                res["attempts"] = attempt + 1
+                yield res
+        if not failed:
+            return
+        ids = {json.dumps(r["id"]) for r in failed}
+        pending = [t for t in tasks if json.dumps(t["id"]) in ids]
+        wait = backoff * 2**attempt
+        say(f"  {len(pending)} submission(s) not graded ({failed[0].get('reason', '')[:200]}); "
+            f"retrying in {wait:g} s")
+        time.sleep(wait)
+
+
+def _state_path(course: Course) -> Path:
+    return course.root / "reports" / "grading_state.json"
+
+
+def load_state(course: Course) -> dict[str, dict]:
+    """{"student/notebook": {"status", "digest", "reason"}} of the last autograde runs."""
+    try:
+        return json.loads(_state_path(course).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(course: Course, state: dict[str, dict]) -> None:
+    path = _state_path(course)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def _find_jobs(course: Course, infos, assignments, students) -> list[tuple[str, str, Path]]:
     import sqlite3
 
+    submitted = course.root / "submitted"
     db = sqlite3.connect(f"file:{course.db_path}?mode=ro", uri=True)
     try:
         known = {r[0] for r in db.execute("SELECT name FROM assignment")}
@@ -419,21 +500,48 @@ def autograde(
                 say(f"skipping {sdir.name}/{aid}: no {aid}.ipynb in {adir}")
                 continue
             jobs.append((sdir.name, aid, nb_path))
-    if not jobs:
+    return jobs
+
+
+def _job_digest(info: N.SourceInfo, raw: bytes) -> str:
+    return hashlib.sha256(info.path.read_bytes() + b"\0" + raw).hexdigest()
+
+
+def autograde(
+    course: Course,
+    assignments: list[str] | None = None,
+    students: list[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    limits: Limits | None = None,
+    sandbox: bool = True,
+    regrade: bool = False,
+    retries: int = 3,
+    backoff: float = 2.0,
+) -> dict[tuple[str, str], Outcome]:
+    """Grade the collected submissions in parallel, each in its own sandbox; then write the
+    gradebook (serially, here: no sandbox can reach it).
+
+    ``regrade=False`` (the default, as on the command line) grades only submissions that are new,
+    changed, or were *not graded* last time (the sandbox failed); ``True`` grades all."""
+    limits = limits or Limits()
+    infos = _load_sources(course)
+    _check_ready(course, limits, sandbox)
+    state = load_state(course)
+    raws = {(sid, aid): p.read_bytes()
+            for sid, aid, p in _find_jobs(course, infos, assignments, students)}
+    if not regrade:
+        raws = _skip_graded(raws, infos, state)
+    if not raws:
         say("nothing to grade")
         return {}
-
-    # read everything the kernels could touch *before* any learner code runs
     protected = _protected_files(course)
-    digests = {str(p): _digest(p) for p in submitted.rglob("*") if p.is_file()}
-    tasks, meta = [], {}
-    outcomes: dict[tuple[str, str], Outcome] = {}
-    notebooks: dict[tuple[str, str], nbformat.NotebookNode] = {}
-    for sid, aid, nb_path in jobs:
+    outcomes, notebooks, tasks, meta = {}, {}, [], {}
+    for (sid, aid), raw in raws.items():
         info = infos[aid]
-        raw = nb_path.read_bytes()
-        task, asm, problems = make_task(info, raw, [sid, aid], limits)
-        sus = N.suspicious(None, raw.decode("utf-8", "replace") if task is None
+        task, asm, problems = make_task(info, raw, [sid, aid], limits, sandbox=sandbox,
+                                        readonly=course.extra_dirs)
+        sus = review.flags(raw.decode("utf-8", "replace") if task is None
                            else N.learner_code(asm))
         if task is None:
             tests = {g: {"status": "not run", "message": "unreadable notebook"} for g in info.points}
@@ -444,47 +552,139 @@ def autograde(
             continue
         tasks.append(task)
         meta[(sid, aid)] = (problems, sus)
-    say(f"grading {len(tasks)} submission(s) with "
-        f"{'the Dask cluster at ' + scheduler if scheduler else str(workers or os.cpu_count()) + ' local worker(s)'}")
-    for res in _run_tasks(tasks, workers, scheduler):
-        sid, aid = res["id"]
-        info = infos[aid]
-        problems, sus = meta[(sid, aid)]
-        tests = {g: res["tests"].get(g, {"status": "not run", "message": ""}) for g in info.points}
-        score = sum(info.points[g] for g, r in tests.items() if r["status"] == "passed")
-        outcomes[(sid, aid)] = Outcome(sid, aid, score, info.max_score, tests, problems,
-                                       res["events"], sus, res["seconds"])
-        notebooks[(sid, aid)] = nbformat.reads(res["notebook"], as_version=4)
-        say(f"  {sid} / {aid}: {score:g} / {info.max_score:g}  ({res['seconds']:.1f} s)")
-
-    # the gradebook, the course's files and the submissions must be exactly as before
+    where = (f"the Dask cluster at {scheduler}" if scheduler
+             else f"{workers or os.cpu_count()} local worker(s)")
+    say(f"grading {len(tasks)} submission(s) with {where}")
+    for res in grade_with_retries(tasks, workers, scheduler, retries, backoff):
+        key = tuple(res["id"])
+        outcomes[key], notebooks[key] = _outcome(infos[key[1]], res, *meta[key])
+        o = outcomes[key]
+        shown = f"{o.score:g} / {o.max_score:g}" if o.status == GRADED else "NOT GRADED"
+        say(f"  {o.student} / {o.assignment}: {shown}  ({res.get('seconds', 0.0):.1f} s)")
     _restore_protected(course, protected)
-    changed = [p for p, d in digests.items() if _digest(Path(p)) != d]
-    for p in changed:
-        say(f"WARNING: {p} changed while submissions ran (grading used the copy read before)")
+    _write_results(course, infos, outcomes, notebooks, limits)
+    for (sid, aid), o in outcomes.items():
+        state[f"{sid}/{aid}"] = {"status": o.status, "reason": o.reason,
+                                 "digest": _job_digest(infos[aid], raws[(sid, aid)])}
+    _save_state(course, state)
+    _write_report(course, outcomes, state)
+    return outcomes
 
-    _write_results(course, infos, outcomes, notebooks)
+
+def _check_ready(course: Course, limits: Limits, sandbox: bool) -> None:
+    """A released, collected course, and a sandbox that starts (or an explicit --no-sandbox)."""
+    if not course.db_path.exists():
+        raise GradingError("no gradebook yet: run `python -m grading release` first")
+    if not (course.root / "submitted").is_dir():
+        raise GradingError(f"nothing collected yet ({course.root / 'submitted'} is missing): run "
+                           "`python -m grading collect FOLDER_OR_ZIP` first")
+    if not sandbox:
+        say(NO_SANDBOX_WARNING)
+        print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
+        return
+    try:
+        jail.check_available(limits)
+    except jail.SandboxUnavailable as exc:
+        raise GradingError(f"the sandbox cannot start: {exc}\nGrading untrusted code without it "
+                           "is unsafe; fix the above, or (only for code you trust) pass "
+                           "--no-sandbox.") from None
+
+
+def _skip_graded(raws: dict, infos: dict, state: dict) -> dict:
+    """Only the submissions not graded yet with exactly these bytes (and this source)."""
+    todo = {}
+    for (sid, aid), raw in raws.items():
+        last = state.get(f"{sid}/{aid}", {})
+        if not (last.get("status") == GRADED
+                and last.get("digest") == _job_digest(infos[aid], raw)):
+            todo[(sid, aid)] = raw
+    if len(todo) < len(raws):
+        say(f"{len(raws) - len(todo)} submission(s) already graded and unchanged: kept "
+            "(--all grades them again)")
+    return todo
+
+
+NO_SANDBOX_WARNING = (
+    "WARNING: --no-sandbox: learners' code runs as YOUR user, with your files, your network and "
+    "the grader's own files within its reach. Use it only for code you trust.")
+
+
+def _outcome(info: N.SourceInfo, res: dict, problems, sus):
+    sid, aid = res["id"]
+    if res.get("status") == NOT_GRADED:
+        tests = {g: {"status": "not graded", "message": ""} for g in info.points}
+        o = Outcome(sid, aid, 0.0, info.max_score, tests, problems, list(res.get("events", [])),
+                    sus, res.get("seconds", 0.0), NOT_GRADED,
+                    res.get("reason") or "the sandbox did not start")
+        return o, None
+    tests = {g: res["tests"].get(g, {"status": "not run", "message": ""}) for g in info.points}
+    score = sum(info.points[g] for g, r in tests.items() if r["status"] == "passed")
+    o = Outcome(sid, aid, score, info.max_score, tests, problems, list(res.get("events", [])),
+                sus, res.get("seconds", 0.0))
+    return o, nbformat.reads(res["notebook"], as_version=4)
+
+
+def _write_report(course: Course, outcomes: dict, state: dict) -> None:
     report_dir = course.root / "reports"
     report_dir.mkdir(parents=True, exist_ok=True)
-    flagged = [o for o in outcomes.values() if o.flagged]
     with open(report_dir / "autograde_report.txt", "w", encoding="utf-8") as fh:
         for o in sorted(outcomes.values(), key=lambda o: (o.assignment, o.student)):
-            fh.write(f"{o.student} / {o.assignment}: {o.score:g} / {o.max_score:g}\n")
+            if o.status == GRADED:
+                fh.write(f"{o.student} / {o.assignment}: {o.score:g} / {o.max_score:g}\n")
+            else:
+                fh.write(f"{o.student} / {o.assignment}: NOT GRADED ({o.reason}); run "
+                         "autograde again\n")
             for line in o.problems + o.events:
                 fh.write(f"    - {line}\n")
             if o.suspicious:
-                fh.write(f"    - flagged for review, uses: {', '.join(o.suspicious)}\n")
-    for o in flagged:
+                fh.write(f"    - flagged for review: {'; '.join(o.suspicious)}\n")
+    for o in (o for o in outcomes.values() if o.flagged):
         say(f"flagged: {o.student} / {o.assignment}")
         for line in o.problems + o.events:
             say(f"    - {line}")
         if o.suspicious:
-            say(f"    - uses: {', '.join(o.suspicious)} (review by hand)")
-    say(f"graded {len(outcomes)} submission(s); report in {report_dir / 'autograde_report.txt'}")
-    return outcomes
+            say(f"    - review by hand: {'; '.join(o.suspicious)}")
+    missing = sorted(k for k, v in state.items() if v.get("status") == NOT_GRADED)
+    if missing:
+        say(f"NOT GRADED ({len(missing)}): {', '.join(missing)} — the sandbox failed for them "
+            "(not a score). Run `python -m grading autograde` again: it grades exactly those.")
+    say(f"graded {sum(o.status == GRADED for o in outcomes.values())} submission(s); report in "
+        f"{report_dir / 'autograde_report.txt'}")
 
 
-def _write_results(course, infos, outcomes, notebooks) -> None:
+def not_graded(course: Course) -> list[str]:
+    """The "student/notebook" keys whose last autograde was an infrastructure failure."""
+    return sorted(k for k, v in load_state(course).items() if v.get("status") == NOT_GRADED)
+
+
+def cap_outputs(nb: nbformat.NotebookNode, limit: int) -> nbformat.NotebookNode:
+    """Cut every cell's outputs (streams, errors, rich data) to about ``limit`` bytes."""
+    for cell in nb.cells:
+        outs, size, cut = [], 0, False
+        for out in cell.get("outputs", []) or []:
+            n = len(json.dumps(out))
+            if size + n <= limit:
+                outs.append(out)
+                size += n
+                continue
+            room = max(limit - size, 0) // 2
+            if out.get("output_type") == "stream":
+                out["text"] = str(out.get("text", ""))[:room]
+                outs.append(out)
+            elif out.get("output_type") == "error":
+                out["evalue"] = str(out.get("evalue", ""))[:room]
+                out["traceback"] = [str(t)[:room] for t in out.get("traceback", [])[-3:]]
+                outs.append(out)
+            size, cut = limit, True
+        if cut:
+            outs.append(nbformat.v4.new_output("stream", name="stdout",
+                                               text=f"\n[output cut: more than {limit} bytes]\n"))
+        if "outputs" in cell:
+            cell["outputs"] = outs
+    return nb
+
+
+def _write_results(course, infos, outcomes, notebooks, limits: Limits) -> None:
     import warnings
 
     with warnings.catch_warnings(), _gradebook(course) as gb:
@@ -492,59 +692,115 @@ def _write_results(course, infos, outcomes, notebooks) -> None:
         for (sid, aid), o in sorted(outcomes.items()):
             gb.update_or_create_student(sid)
             sub_dir = course.root / "submitted" / sid / aid
-            ts = None
             ts_file = sub_dir / "timestamp.txt"
-            if ts_file.exists():
-                try:
-                    from nbgrader.utils import parse_utc
-
-                    ts = parse_utc(ts_file.read_text().strip())
-                except Exception:
-                    ts = None
-            kw = {"timestamp": ts} if ts else {}
-            gb.update_or_create_submission(aid, sid, **kw)
+            ts = _timestamp(ts_file)
+            gb.update_or_create_submission(aid, sid, **({"timestamp": ts} if ts else {}))
             snb = gb.find_submission_notebook(aid, aid, sid)
             for grade in snb.grades:
-                if grade.name in o.tests:
-                    grade.auto_score = (
-                        infos[aid].points[grade.name] if o.tests[grade.name]["status"] == "passed"
-                        else 0.0
-                    )
-                    grade.manual_score = None
+                if grade.name not in o.tests:
+                    continue
+                if o.status == GRADED:
+                    grade.auto_score = (infos[aid].points[grade.name]
+                                        if o.tests[grade.name]["status"] == "passed" else 0.0)
                     grade.needs_manual_grade = False
+                else:  # no score at all: "needs grading", never 0
+                    grade.auto_score = None
+                    grade.needs_manual_grade = True
+                grade.manual_score = None
             snb.flagged = o.flagged
             gb.db.commit()
             out_dir = course.root / "autograded" / sid / aid
+            if o.status != GRADED:
+                shutil.rmtree(out_dir, ignore_errors=True)
+                continue
             out_dir.mkdir(parents=True, exist_ok=True)
-            nb = notebooks[(sid, aid)]
-            nbformat.write(nb, str(out_dir / f"{aid}.ipynb"))
+            nbformat.write(cap_outputs(notebooks[(sid, aid)], limits.output_bytes),
+                           str(out_dir / f"{aid}.ipynb"))
+            (out_dir / "results.json").write_text(json.dumps(
+                {"student": sid, "notebook": aid, "score": o.score, "max_score": o.max_score,
+                 "tests": {g: {**r, "points": infos[aid].points[g]} for g, r in o.tests.items()},
+                 "problems": o.problems, "events": o.events}, indent=1))
             if ts_file.exists():
                 shutil.copy2(ts_file, out_dir / "timestamp.txt")
 
 
+def _timestamp(ts_file: Path):
+    if not ts_file.exists():
+        return None
+    try:
+        from nbgrader.utils import parse_utc
+
+        return parse_utc(ts_file.read_text().strip())
+    except Exception:
+        return None
+
+
 # -- feedback and export ------------------------------------------------------------------------
 def feedback(course: Course) -> list[Path]:
-    """One HTML page per student and notebook, under feedback/<student>/<assignment>/."""
+    """One HTML page per student and notebook, under feedback/<student>/<assignment>/: each
+    test's name, points and message (never the tests' code), and the learner's own answers."""
     auto = course.root / "autograded"
     if not auto.is_dir():
         raise GradingError("nothing autograded yet: run `python -m grading autograde` first")
-    api = _api(course)
+    infos = _load_sources(course)
     made = []
-    graded: dict[str, list[str]] = {}
-    for sdir in sorted(p for p in auto.iterdir() if p.is_dir()):
-        for adir in sorted(p for p in sdir.iterdir() if p.is_dir()):
-            graded.setdefault(adir.name, []).append(sdir.name)
-    for aid, students in sorted(graded.items()):
-        res = api.generate_feedback(aid, None, force=True)  # all students in one run
-        for sid in students:
-            html = course.root / "feedback" / sid / aid / f"{aid}.html"
-            if html.exists():
-                made.append(html)
-            else:
-                say(f"could not make feedback for {sid} / {aid}: "
-                    f"{(res.get('error') or res.get('log') or '')[-500:]}")
+    for res_file in sorted(auto.glob("*/*/results.json")):
+        sid, aid = res_file.parent.parent.name, res_file.parent.name
+        results = json.loads(res_file.read_text())
+        nb_file = res_file.parent / f"{aid}.ipynb"
+        answers = _answers(infos.get(aid), nb_file)
+        page = course.root / "feedback" / sid / aid / f"{aid}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(feedback_html(results, infos.get(aid), answers), encoding="utf-8")
+        made.append(page)
     say(f"wrote {len(made)} feedback page(s) under {course.root / 'feedback'}")
     return made
+
+
+def _answers(info: N.SourceInfo | None, nb_file: Path) -> list[tuple[str, str]]:
+    """(label, code) of the learner's answer cells in an autograded notebook."""
+    if info is None or not nb_file.exists():
+        return []
+    nb = N.read(nb_file)
+    out = []
+    for cell in nb.cells:
+        gid = N.grade_id(cell)
+        if cell.get("cell_type") == "code" and gid in info.solutions:
+            out.append((gid, N.source_text(cell)))
+    return out
+
+
+def feedback_html(results: dict, info: N.SourceInfo | None,
+                  answers: list[tuple[str, str]]) -> str:
+    """The feedback page: a table of tests (name, exercise, points, message) and the answers."""
+    esc = html.escape
+    rows = []
+    for gid, r in results["tests"].items():
+        earned = r["points"] if r["status"] == "passed" else 0.0
+        ex = info.exercise_of(gid) if info else gid
+        rows.append(f"<tr class='{esc(r['status'].replace(' ', '-'))}'><td>{esc(ex)}</td>"
+                    f"<td>{esc(gid)}</td><td>{earned:g} / {r['points']:g}</td>"
+                    f"<td>{esc(r['status'])}</td><td>{esc(r.get('message', ''))}</td></tr>")
+    notes = "".join(f"<li>{esc(x)}</li>" for x in results.get("problems", []) +
+                    results.get("events", []))
+    code = "".join(f"<h3>{esc(label)}</h3><pre>{esc(src)}</pre>" for label, src in answers)
+    title = f"{results['student']} / {results['notebook']}"
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>Feedback: {esc(title)}</title><style>"
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "td,th{border:1px solid #ccc;padding:.3em .6em;vertical-align:top}"
+        "table{border-collapse:collapse}tr.passed td:nth-child(4){color:#080}"
+        "tr.failed td:nth-child(4){color:#b00}pre{background:#f6f6f6;padding:.6em}"
+        "</style></head><body>"
+        f"<h1>Feedback: {esc(results['notebook'])}</h1><p>Student: {esc(results['student'])}</p>"
+        f"<p class='score'>Score: {results['score']:g} / {results['max_score']:g}</p>"
+        "<table><tr><th>exercise</th><th>test</th><th>points</th><th>result</th>"
+        f"<th>message</th></tr>{''.join(rows)}</table>"
+        + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
+        + (f"<h2>Your answers</h2>{code}" if code else "")
+        + "</body></html>\n"
+    )
 
 
 def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
@@ -555,6 +811,7 @@ def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
     if not course.db_path.exists():
         raise GradingError("no gradebook yet: run `python -m grading release` first")
     infos = _load_sources(course)
+    missing = set(not_graded(course))
     rows = []
     with _gradebook(course) as gb:
         assignments = sorted(a.name for a in gb.assignments)
@@ -571,10 +828,9 @@ def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
                     grades = sorted(nb.grades, key=lambda g: (
                         order.index(g.name) if g.name in order else len(order), g.name))
                     for grade in grades:
-                        score = grade.score if sub else 0.0
+                        score = None if f"{sid}/{aid}" in missing else float(grade.score or 0.0)
                         ex = info.exercise_of(grade.name) if info else grade.name
-                        rows.append((sid, aid, ex, grade.name, float(score or 0.0),
-                                     float(grade.max_score)))
+                        rows.append((sid, aid, ex, grade.name, score, float(grade.max_score)))
                 if sub is None and info:
                     for g, pts in info.points.items():
                         rows.append((sid, aid, info.exercise_of(g), g, 0.0, pts))
@@ -582,16 +838,16 @@ def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
     with open(long_path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["student", "notebook", "exercise", "test", "score", "max_score"])
-        w.writerows(rows)
+        w.writerows([(*r[:4], NOT_GRADED_CELL if r[4] is None else r[4], r[5]) for r in rows])
     cols: list[str] = []
-    table: dict[str, dict[str, float]] = {}
+    table: dict[str, dict[str, float | None]] = {}
     maxes: dict[str, float] = {}
     for sid, aid, ex, _g, score, _mx in rows:
         for col in (f"{aid}:{ex}", f"{aid}:total", "total"):
             if col not in cols:
                 cols.append(col)
-            table.setdefault(sid, {}).setdefault(col, 0.0)
-            table[sid][col] += score
+            now = table.setdefault(sid, {}).setdefault(col, 0.0)
+            table[sid][col] = None if now is None or score is None else now + score
     for sid, aid, ex, _g, _score, mx in rows:
         if sid == rows[0][0]:
             for col in (f"{aid}:{ex}", f"{aid}:total", "total"):
@@ -603,6 +859,16 @@ def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
         w.writerow(["student", *order])
         w.writerow(["(max)", *[f"{maxes.get(c, 0.0):g}" for c in order]])
         for sid in sorted(table):
-            w.writerow([sid, *[f"{table[sid].get(c, 0.0):g}" for c in order]])
+            w.writerow([sid, *[_cell(table[sid].get(c, 0.0)) for c in order]])
     say(f"wrote {wide_path} and {long_path}")
+    if missing:
+        say(f"{len(missing)} submission(s) are NOT GRADED (marked '{NOT_GRADED_CELL}', not 0): "
+            "run `python -m grading autograde` again")
     return wide_path, long_path
+
+
+NOT_GRADED_CELL = "not graded"
+
+
+def _cell(value: float | None) -> str:
+    return NOT_GRADED_CELL if value is None else f"{value:g}"

@@ -27,6 +27,10 @@ END_HIDDEN = "### END HIDDEN TESTS"
 
 # Roles of the cells of an assembled notebook (what the executor does with them).
 SOURCE, STUDENT, TEST, DELETED = "source", "student", "test", "deleted"
+# Metadata key, on the solution cells of an assembled notebook, naming what the *source* answer
+# binds (the learner's functions the tests call); removed from the autograded notebook.
+BINDS_KEY = "grading_binds"
+MAX_PARSE = 200_000  # characters: a larger cell is not analysed (it simply runs)
 
 
 class NotebookError(Exception):
@@ -228,10 +232,12 @@ def student_version(nb: NotebookNode) -> NotebookNode:
 
 
 def _parse(code: str) -> ast.Module | None:
+    if len(code) > MAX_PARSE:
+        return None
     code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.splitlines())
     try:
         return ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
@@ -358,6 +364,9 @@ def assemble(source: SourceInfo, submitted: NotebookNode | None, hidden: bool = 
                 text = ""
             else:
                 text = source_text(sub)
+            if ctype == "code":  # what the course expects this answer to define (for the grader)
+                funcs, values = functions_defined(source_text(sc))
+                md = {**(md or {}), BINDS_KEY: {"functions": sorted(funcs), "values": sorted(values)}}
             out.append(_clean_cell(sc, ctype, text, md))
             roles.append(STUDENT if ctype == "code" else SOURCE)
         elif gid and is_test(sc):
@@ -474,3 +483,203 @@ def suspicious(nb: NotebookNode | None, raw: str | None = None) -> list[str]:
 
 def dumps(nb: NotebookNode) -> str:
     return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+
+
+# -- which cells each side must run --------------------------------------------------------------
+def strip_magics(code: str) -> str:
+    """IPython line magics and shell escapes as `pass` (the grader runs plain Python)."""
+    lines = []
+    for line in code.splitlines():
+        body = line.lstrip()
+        if body.startswith(("%", "!")):
+            line = line[: len(line) - len(body)] + "pass"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@dataclass
+class CellNames:
+    binds: set[str]  # names bound at the top level (or declared global and assigned)
+    uses: set[str]  # global names read anywhere in the cell (function bodies included)
+    mutates: set[str]  # names whose object the cell may change (x.a = …, x[i] = …, x.m(…), f(x))
+    fixed: set[str]  # names bound by import, def or class (modules and functions: not "mutated")
+    args: set[str] = field(default_factory=set)  # names passed to a call
+    generators: set[str] = field(default_factory=set)  # names assigned a random generator
+    parsed: bool = True
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
+           ast.DictComp, ast.GeneratorExp)
+
+
+def _scope_locals(node: ast.AST) -> set[str]:
+    """Names local to a function / lambda / comprehension (parameters and assigned names)."""
+    local: set[str] = set()
+    declared: set[str] = set()
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        a = node.args
+        local |= {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]}
+        local |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+        body = node.body if isinstance(node.body, list) else [node.body]
+    else:
+        body = [g.target for g in node.generators]  # type: ignore[attr-defined]
+    for stmt in body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                local.add(sub.id)
+            elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                local.add(sub.name)
+            elif isinstance(sub, ast.Global | ast.Nonlocal):
+                declared.update(sub.names)
+            elif isinstance(sub, ast.alias):
+                local.add((sub.asname or sub.name).split(".")[0])
+    return local - declared
+
+
+def _global_loads(node: ast.AST, local: frozenset, out: set[str]) -> None:
+    if isinstance(node, ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id not in local:
+            out.add(node.id)
+        return
+    if isinstance(node, _SCOPES):
+        inner = local | _scope_locals(node)
+        for child in ast.iter_child_nodes(node):
+            outer = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) and (
+                child in getattr(node, "decorator_list", []) or child is node.args)
+            _global_loads(child, local if outer else frozenset(inner), out)
+        return
+    for child in ast.iter_child_nodes(node):
+        _global_loads(child, local, out)
+
+
+def _targets(node: ast.AST | None) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
+
+
+def _block_uses(stmts: list[ast.stmt], bound: set[str]) -> set[str]:
+    """Global names a block reads before the block itself binds them (in statement order)."""
+    bound = set(bound)
+    out: set[str] = set()
+    for stmt in stmts:
+        out |= _statement_uses(stmt, bound)
+        if isinstance(stmt, _DEFINITE):
+            bound |= _stmt_binds(stmt)
+    return out
+
+
+def _stmt_binds(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        return _targets(stmt.target)
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        return set().union(*(_targets(i.optional_vars) for i in stmt.items))
+    return top_level_names(ast.unparse(stmt))
+
+
+def _statement_uses(stmt: ast.stmt, bound: set[str]) -> set[str]:
+    """Global names a top-level statement reads that are not bound before it."""
+    out: set[str] = set()
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        _global_loads(stmt.iter, frozenset(), out)
+        inner = _block_uses(stmt.body, bound | _targets(stmt.target))
+        return (out - bound) | inner | _block_uses(stmt.orelse, bound)
+    if isinstance(stmt, ast.While | ast.If):
+        _global_loads(stmt.test, frozenset(), out)
+        return (out - bound) | _block_uses(stmt.body, bound) | _block_uses(stmt.orelse, bound)
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        for item in stmt.items:
+            _global_loads(item.context_expr, frozenset(), out)
+        return (out - bound) | _block_uses(stmt.body, bound | _stmt_binds(stmt))
+    if isinstance(stmt, ast.Try):
+        parts = _block_uses(stmt.body, bound) | _block_uses(stmt.orelse, bound)
+        parts |= _block_uses(stmt.finalbody, bound)
+        for h in stmt.handlers:
+            if h.type is not None:
+                _global_loads(h.type, frozenset(), out)
+            parts |= _block_uses(h.body, bound | ({h.name} if h.name else set()))
+        return (out - bound) | parts
+    _global_loads(stmt, frozenset(), out)
+    return out - bound
+
+
+_DEFINITE = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.Import, ast.ImportFrom,
+             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With)
+
+
+
+
+def cell_names(code: str) -> CellNames:
+    if len(code) > MAX_PARSE:
+        return CellNames(set(), set(), set(), set(), parsed=False)
+    try:
+        tree = ast.parse(strip_magics(code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return CellNames(set(), set(), set(), set(), parsed=False)
+    binds = top_level_names(strip_magics(code))
+    mutates, fixed = set(), set()
+    uses = _block_uses(tree.body, set())
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            fixed |= {a.asname or a.name.split(".")[0] for a in stmt.names}
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            fixed.add(stmt.name)
+    args: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            binds.update(node.names)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del):
+            mutates |= _base_names(node.value)
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute):
+                mutates |= _base_names(node.func.value)
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                args |= _base_names(arg)
+    return CellNames(binds, uses, mutates, fixed, args=args, generators=_generator_names(tree))
+
+
+def _generator_names(tree: ast.Module) -> set[str]:
+    """Names assigned a random generator (``…default_rng(…)``): passing one to a function
+    advances it, so such a call counts as changing it."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if fname in ("default_rng", "Generator", "RandomState"):
+                out |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return out
+
+
+def _base_names(node: ast.AST) -> set[str]:
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Starred):
+        node = node.value
+    return {node.id} if isinstance(node, ast.Name) else set()
+
+
+def needed_cells(codes: list[str | None], roots: list[bool]) -> list[bool]:
+    """Which code cells must run so that every root cell sees what it would see after running
+    the whole notebook in order: a backward slice over the names cells bind, change and read.
+    ``codes[i]`` is None for a cell that is not code. Cells that cannot be parsed always run."""
+    info = [cell_names(c) if c is not None else None for c in codes]
+    cells = [i for i in info if i is not None]
+    fixed = set().union(*(i.fixed for i in cells))
+    rngs = set().union(*(i.generators for i in cells))
+    needed = [False] * len(codes)
+    want: set[str] = set()
+    for i in range(len(codes) - 1, -1, -1):
+        cell = info[i]
+        if cell is None:
+            continue
+        changed = cell.binds | ((cell.mutates | (cell.args & rngs)) - fixed)
+        touches = changed & want
+        if roots[i] or touches or not cell.parsed:
+            needed[i] = True
+            want |= cell.uses | cell.mutates
+    return needed
+
+
+def functions_defined(code: str) -> tuple[set[str], set[str]]:
+    """(functions, other names) that some code binds at its top level."""
+    tree = _parse(code)
+    funcs = {n.name for n in (tree.body if tree else [])
+             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return funcs, top_level_names(code) - funcs

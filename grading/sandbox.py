@@ -1,606 +1,437 @@
-"""Executing one assembled notebook in a kernel that cannot reach the course.
+"""Grading one submission: learner code in a sandboxed process, tests in this trusted process.
 
 :func:`grade_task` is the unit of work of autograde (local process pool or Dask workers) and of
 the learner's check. It takes plain data (the assembled notebook as JSON, the role of each cell,
 the limits) and returns plain data; it never touches the gradebook or the course folders.
 
-The kernel runs
-- in a fresh temporary directory that holds nothing but its own home (no submitted files, so a
-  submitted ``ipykernel_launcher.py`` or ``numpy.py`` cannot shadow anything; the interpreter also
-  runs with ``-P`` so the working directory is not on ``sys.path``);
-- with a clean environment, RLIMIT_CPU / RLIMIT_AS / RLIMIT_FSIZE, and in its own session (the
-  whole process group is killed afterwards, as are orphans it leaves behind, which are re-parented
-  to us as a child subreaper);
-- as the unprivileged user ``nobody`` when the grader runs as root (then it cannot open the
-  gradebook, the source notebooks or other submissions at all).
-
-Before every test cell, a *guard* runs as a ``user_expressions`` evaluation (which bypasses
-IPython's input and AST transformers): it restores IPython's transformer lists, event callbacks and
-execution machinery, ``sys`` hooks (trace/profile/excepthook/displayhook/streams), every module
-entry and function code object of the modules loaded at start (NumPy and ``numpy.testing``
-included), ``sys.modules``, the builtins, and the notebook's own imports (``np``…). A test cell
-passes only if it ran to its end: a random token printed by a line appended to the cell must
-appear, and no error may be raised. Hiding the traceback, blanking the cell or killing the kernel
-therefore cannot turn a failure into a pass.
+- The **learner's process** (``learner_server.py``, started by :func:`grading.jail.start` inside
+  bubblewrap) runs the learner's cells (answers and added cells) and the course cells they need,
+  and nothing else: no test cell, no expected value, no grading code is ever in it.
+- This process runs the **test cells**, in a namespace made from the *source* notebook's cells
+  (:mod:`grading.trusted`), where the learner's functions are trampolines over the plain-data
+  channel (:mod:`grading.channel`). A test passes when its cell runs to its end here; nothing the
+  learner's process prints or sends is a result.
+- Only the cells some test or learner cell needs are run, on either side
+  (:func:`grading.notebooks.needed_cells`): demonstrations and explorers are skipped.
+- If the learner's process cannot be started or does not answer its first request, the
+  submission is **not graded** (an infrastructure failure: the batch retries it, it is never 0).
+  A process that dies or runs out of time *during* grading fails the calls that remain.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import io
 import os
 import queue
-import secrets
+import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
+from pathlib import Path
 
 import nbformat
 
-from .notebooks import DELETED, TEST
-from .settings import KERNEL_ENV, Limits
+from . import channel as C
+from . import notebooks as N
+from .settings import KERNEL_ENV, REPO, Limits
+from .trusted import LearnerGone, Namespace, Remote, TrustedTF
 
-# Runs as the kernel process: set limits, maybe drop privileges, then start ipykernel.
-_LAUNCHER = r"""
-import os, resource, sys
-cpu, mem, fsize, uid = (int(x) for x in sys.argv[1:5])
-del sys.argv[1:5]
-def lim(r, soft, hard):
-    if soft > 0:
-        resource.setrlimit(r, (soft, hard))
-lim(resource.RLIMIT_CPU, cpu, cpu + 5)
-lim(resource.RLIMIT_AS, mem, mem)
-lim(resource.RLIMIT_FSIZE, fsize, fsize)
-resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-if uid >= 0:
-    conn = sys.argv[sys.argv.index("-f") + 1]
-    os.chown(conn, uid, uid)
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-sys.argv[0] = "ipykernel_launcher"
-from ipykernel import kernelapp
-kernelapp.launch_new_instance()
-"""
-
-# Runs once in the fresh kernel, before any learner code: take the snapshot the guard restores.
-_SETUP = r"""
-def __grading_setup(preload):
-    import builtins, importlib, sys, threading, types
-    for name in preload:
-        try:
-            importlib.import_module(name)
-        except Exception:
-            pass
-    ip = get_ipython()
-    kernel = getattr(ip, "kernel", None)
-    FUNC = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType,
-            classmethod, staticmethod, property)
-    mods = {k: v for k, v in sys.modules.items() if isinstance(v, types.ModuleType)}
-    mod_dicts, codes, classes = {}, [], {}
-    for name, m in mods.items():
-        try:
-            d = dict(vars(m))
-        except TypeError:
-            continue
-        mod_dicts[name] = (m, {k: v for k, v in d.items() if isinstance(v, FUNC) or callable(v)})
-        for v in d.values():
-            if isinstance(v, types.FunctionType):
-                codes.append((v, v.__code__, v.__defaults__, v.__kwdefaults__))
-            elif isinstance(v, type) and str(vars(v).get("__module__", "")).split(".")[0] in (
-                    "IPython", "ipykernel", "numpy", "unittest", "helpers", "traitlets"):
-                classes[v] = None
-    for cls in list(classes):
-        cd = {k: v for k, v in vars(cls).items() if isinstance(v, FUNC) or callable(v)}
-        classes[cls] = cd
-        for v in cd.values():
-            if isinstance(v, types.FunctionType):
-                codes.append((v, v.__code__, v.__defaults__, v.__kwdefaults__))
-    objs = [ip, kernel, getattr(ip, "compile", None), getattr(ip, "displayhook", None),
-            getattr(ip, "display_pub", None), getattr(ip, "input_transformer_manager", None),
-            getattr(ip, "events", None), sys.stdout, sys.stderr]
-    obj_dicts = [(o, {k: v for k, v in vars(o).items() if callable(v)})
-                 for o in objs if o is not None and hasattr(o, "__dict__")]
-    lists = {
-        "cleanup": list(ip.input_transformers_cleanup),
-        "post": list(ip.input_transformers_post),
-        "ast": list(ip.ast_transformers),
-        "itm_cleanup": list(ip.input_transformer_manager.cleanup_transforms),
-        "itm_line": list(ip.input_transformer_manager.line_transforms),
-        "itm_token": list(ip.input_transformer_manager.token_transformers),
-    }
-    events = {k: list(v) for k, v in ip.events.callbacks.items()}
-    handlers = dict(getattr(kernel, "shell_handlers", {}) or {})
-    streams = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
-    hooks = (sys.excepthook, sys.displayhook)
-    user_ns = ip.user_ns
-    tv = getattr(ip, "_trait_values", {})
-    traits = {k: tv[k] for k in (
-        "compile", "displayhook", "display_pub", "display_trap", "builtin_trap",
-        "input_transformer_manager", "events", "user_ns", "user_module", "ast_transformers",
-        "input_transformers_cleanup", "input_transformers_post", "kernel") if k in tv}
-    keep = {"exit", "quit", "get_ipython", "In", "Out", "_", "__", "___", "__name__", "__doc__",
-            "__package__", "__loader__", "__spec__", "__builtins__"}
-    builtin_names = set(dir(builtins))
-
-    def restore(token, course_names=()):
-        sys.settrace(None)
-        sys.setprofile(None)
-        threading.settrace(None)
-        threading.setprofile(None)
-        for name, m in mods.items():
-            if sys.modules.get(name) is not m:
-                sys.modules[name] = m
-        for name, (m, d) in mod_dicts.items():
-            md = vars(m)
-            for k, v in d.items():
-                if md.get(k) is not v:
-                    try:
-                        md[k] = v
-                    except Exception:
-                        pass
-        for f, code, dflt, kwd in codes:
-            if f.__code__ is not code:
-                f.__code__ = code
-            if f.__defaults__ is not dflt:
-                f.__defaults__ = dflt
-            if f.__kwdefaults__ is not kwd:
-                f.__kwdefaults__ = kwd
-        for cls, cd in classes.items():
-            now = vars(cls)
-            for k, v in list(now.items()):
-                if k not in cd and callable(v) and not k.startswith("__"):
-                    try:
-                        delattr(cls, k)
-                    except Exception:
-                        pass
-            for k, v in cd.items():
-                if now.get(k) is not v:
-                    try:
-                        setattr(cls, k, v)
-                    except Exception:
-                        pass
-        for o, d in obj_dicts:
-            now = vars(o)
-            for k in [k for k, v in now.items() if callable(v) and k not in d]:
-                try:
-                    del now[k]
-                except Exception:
-                    pass
-            for k, v in d.items():
-                if now.get(k) is not v:
-                    now[k] = v
-        for k, v in traits.items():
-            if tv.get(k) is not v:
-                tv[k] = v
-        ip.input_transformers_cleanup[:] = lists["cleanup"]
-        ip.input_transformers_post[:] = lists["post"]
-        ip.ast_transformers[:] = lists["ast"]
-        itm = ip.input_transformer_manager
-        itm.cleanup_transforms[:] = lists["itm_cleanup"]
-        itm.line_transforms[:] = lists["itm_line"]
-        itm.token_transformers[:] = lists["itm_token"]
-        ip.custom_exceptions = ()
-        for k in list(ip.events.callbacks):
-            ip.events.callbacks[k][:] = events.get(k, [])
-        if kernel is not None and hasattr(kernel, "shell_handlers"):
-            kernel.shell_handlers.clear()
-            kernel.shell_handlers.update(handlers)
-        sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__ = streams
-        sys.excepthook, sys.displayhook = hooks
-        user_ns["__builtins__"] = builtins
-        for k in [k for k in user_ns if k in builtin_names and k not in keep]:
-            if k not in course_names:
-                del user_ns[k]
-        return token[::-1]
-
-    return restore
-
-sys_ = __import__("sys")
-sys_.modules["_grading_guard"] = type(sys_)("_grading_guard")
-sys_.modules["_grading_guard"].restore = __grading_setup(PRELOAD)
-del sys_, __grading_setup
-"""
-
-_GUARD_EXPR = "__import__('sys').modules['_grading_guard'].restore({token!r}, {names!r})"
-_REIMPORT = "exec({code!r}, __import__('IPython').get_ipython().user_ns)"
+SERVER = Path(__file__).with_name("learner_server.py")
+CHANNEL = Path(__file__).with_name("channel.py")
+STDERR_CAP = 200_000
+GRACE = 5.0  # seconds between interrupting the learner's code and stopping its process
+NOTEBOOK_OUTPUT_CAP = 2_000_000  # characters of output in a whole graded notebook
+MESSAGE_CAP = 500
 
 
-class _Dead(Exception):
-    pass
+# -- the learner's process ------------------------------------------------------------------------
+def start_process(argv: list[str], *, scratch: Path, readonly: list[Path], limits: Limits,
+                  env: dict[str, str], sandbox: bool = True) -> subprocess.Popen:
+    """The learner's process, in bubblewrap (``grading.jail``) unless ``sandbox`` is False."""
+    from . import jail
+
+    return jail.start(argv, scratch=scratch, readonly=readonly, limits=limits, env=env,
+                      sandbox=sandbox)
 
 
-class _Timeout(Exception):
-    pass
+def stop_process(proc: subprocess.Popen) -> None:
+    from . import jail
+
+    jail.stop(proc)
 
 
-def _set_subreaper() -> None:
-    """Orphans of the kernel are re-parented to us, so that we can kill them."""
-    if sys.platform != "linux":
-        return
-    try:
-        import ctypes
+class Learner:
+    """The learner's process and the framed channel to it, with time limits on every request."""
 
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except Exception:
-        pass
-
-
-def _children_of(pid: int) -> list[int]:
-    kids = []
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                stat = fh.read()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == pid:
-            kids.append(int(entry))
-    return kids
-
-
-def _kill_tree(pids: list[int]) -> None:
-    seen: set[int] = set()
-    stack = list(pids)
-    while stack:
-        pid = stack.pop()
-        if pid in seen or pid == os.getpid():
-            continue
-        seen.add(pid)
-        stack.extend(_children_of(pid))
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    for pid in seen:  # reap the ones that are our children
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except OSError:
-            pass
-
-
-def _sandbox_uid() -> int:
-    if os.environ.get("GRADING_NO_USER_SWITCH") or not hasattr(os, "geteuid"):
-        return -1
-    if os.geteuid() != 0:
-        return -1
-    try:
-        import pwd
-
-        uid = pwd.getpwnam("nobody").pw_uid
-    except (KeyError, ImportError):
-        return -1
-    # Only when "nobody" can run our interpreter and import the course: every folder on the way to
-    # the interpreter, its standard library, the venv and the course must be world-readable.
-    import sysconfig
-
-    paths = {sys.executable, sys.base_prefix, sys.prefix, sysconfig.get_paths()["stdlib"],
-             sysconfig.get_paths()["purelib"], os.path.dirname(os.path.dirname(__file__))}
-    for path in paths:
-        p = os.path.realpath(path)
-        while True:
-            try:
-                mode = os.stat(p).st_mode
-            except OSError:
-                return -1
-            if mode & 0o005 != 0o005 and not (os.path.isfile(p) and mode & 0o004):
-                return -1
-            parent = os.path.dirname(p)
-            if parent == p:
-                break
-            p = parent
-    return uid
-
-
-_LIVE: set[int] = set()  # pids of the kernels this process is running (Dask threads)
-_LIVE_LOCK = threading.Lock()
-
-
-class Kernel:
-    """One sandboxed IPython kernel and a small, bounded executor for it."""
-
-    def __init__(self, limits: Limits, preload: list[str]):
-        from jupyter_client.kernelspec import KernelSpec
-        from jupyter_client.manager import KernelManager
-
+    def __init__(self, limits: Limits, sandbox: bool, readonly: list[Path]):
         self.limits = limits
-        self.tmp = tempfile.mkdtemp(prefix="grading-")
-        self.home = os.path.join(self.tmp, "home")
-        self.work = os.path.join(self.tmp, "work")
-        os.makedirs(self.home)
-        os.makedirs(self.work)
-        uid = _sandbox_uid()
-        if uid >= 0:
-            for d in (self.tmp, self.home, self.work):
-                os.chown(d, uid, uid)
-        self.km = KernelManager(connection_file=os.path.join(self.tmp, "kernel.json"))
-        self.km._kernel_spec = KernelSpec(
-            argv=[
-                sys.executable,
-                "-P",
-                "-c",
-                _LAUNCHER,
-                str(int(limits.cpu_seconds)),
-                str(int(limits.memory_bytes)),
-                str(int(limits.file_bytes)),
-                str(uid),
-                "-f",
-                "{connection_file}",
-                "--HistoryManager.hist_file=:memory:",
-            ],
-            display_name="grading sandbox",
-            language="python",
-        )
-        env = {
-            "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
-            "HOME": self.home,
-            "IPYTHONDIR": os.path.join(self.home, ".ipython"),
-            "MPLCONFIGDIR": os.path.join(self.home, ".mpl"),
-            "JUPYTER_RUNTIME_DIR": os.path.join(self.home, ".runtime"),
-            "TMPDIR": self.work,
-            "LANG": os.environ.get("LANG", "C.UTF-8"),
-            "PYTHONIOENCODING": "utf-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            **KERNEL_ENV,
-        }
-        self.pre_children = set(_children_of(os.getpid()))
-        self.km.start_kernel(
-            env=env, cwd=self.work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self.pid = self._pid()
-        with _LIVE_LOCK:
-            _LIVE.add(self.pid)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        try:
-            self.kc.wait_for_ready(timeout=limits.startup_timeout)
-        except RuntimeError as exc:
-            self.close()
-            raise _Dead(f"the kernel did not start: {exc}") from None
-        setup = _SETUP.replace("PRELOAD", repr(list(preload)))
-        try:
-            reply, outs = self.execute(setup, limits.startup_timeout * 2, store_history=False)
-        except (_Dead, _Timeout):
-            self.close()
-            raise _Dead("the kernel died while the grader set it up") from None
-        if reply.get("status") != "ok":
-            self.close()
-            raise _Dead("the grader's setup failed in the kernel: " + _error_text(outs))
+        self.gone: str | None = None
+        self.stderr = bytearray()
+        self.frames: queue.Queue = queue.Queue(maxsize=2)
+        self.scratch = Path(tempfile.mkdtemp(prefix="grading-"))
+        env = {**KERNEL_ENV, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
+        packages = [str(Path(p).parent) for p in readonly if (Path(p) / "__init__.py").is_file()]
+        if packages:  # the course's packages (helpers/) as mounted, before any installed copy
+            env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(packages))
+        argv = [sys.executable, "-P", "-s", str(SERVER)]
+        self.proc = start_process(argv, scratch=self.scratch, readonly=[SERVER, CHANNEL, *readonly],
+                                  limits=limits, env=env, sandbox=sandbox)
+        os.set_blocking(self.proc.stdin.fileno(), False)
+        threading.Thread(target=self._read_frames, daemon=True).start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
 
-    # -- execution ----------------------------------------------------------------------------
-    def execute(self, code: str, timeout: float, store_history: bool = True,
-                user_expressions: dict | None = None) -> tuple[dict, list]:
-        if not self.km.is_alive():
-            raise _Dead("the kernel has died")
-        msg_id = self.kc.execute(
-            code,
-            store_history=store_history,
-            allow_stdin=False,
-            stop_on_error=False,
-            user_expressions=user_expressions or {},
-        )
-        deadline = time.monotonic() + timeout
-        outputs: list = []
-        size = 0
-        capped = False
-        idle = False
-        reply = None
-        while not (idle and reply is not None):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _Timeout(outputs)
-            if not idle:
-                try:
-                    msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.25))
-                except queue.Empty:
-                    if not self.km.is_alive():
-                        raise _Dead(outputs) from None
-                    continue
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                mtype = msg["msg_type"]
-                if mtype == "status":
-                    idle = msg["content"].get("execution_state") == "idle"
-                elif mtype == "clear_output":
-                    outputs.clear()
-                    size = 0
-                elif mtype in ("stream", "display_data", "execute_result", "error"):
-                    out = nbformat.v4.output_from_msg(msg)
-                    n = len(json.dumps(msg["content"]))
-                    if mtype != "error" and size + n > self.limits.output_bytes:
-                        if not capped:
-                            capped = True
-                            outputs.append(nbformat.v4.new_output(
-                                "stream", name="stdout",
-                                text=f"\n[output cut: more than {self.limits.output_bytes} bytes]\n"))
-                        continue
-                    size += n
-                    if (mtype == "stream" and outputs and outputs[-1].output_type == "stream"
-                            and outputs[-1].name == out.name):
-                        outputs[-1].text += out.text
-                    else:
-                        outputs.append(out)
-            else:
-                try:
-                    msg = self.kc.get_shell_msg(timeout=min(remaining, 0.25))
-                except queue.Empty:
-                    if not self.km.is_alive():
-                        raise _Dead(outputs) from None
-                    continue
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    reply = msg["content"]
-        return reply, outputs
-
-    def _pid(self) -> int | None:
+    def _read_frames(self) -> None:
         try:
-            return self.km.provisioner.process.pid
-        except AttributeError:
-            return None
+            while self._put(("frame", *C.read_frame(self.proc.stdout))):
+                pass
+        except EOFError:
+            self._put(("end", "the learner's process exited", None))
+        except (C.ChannelError, OSError, ValueError) as exc:
+            self._put(("end", f"the learner's process sent a malformed message ({exc})", None))
+
+    def _put(self, item: tuple) -> bool:
+        """Queue a frame; False once grading stopped listening (this thread then ends)."""
+        while not self.gone:
+            try:
+                self.frames.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _drain_stderr(self) -> None:
+        try:
+            while chunk := self.proc.stderr.read1(65536):
+                if len(self.stderr) < STDERR_CAP:
+                    self.stderr += chunk[: STDERR_CAP - len(self.stderr)]
+        except (OSError, ValueError):
+            pass
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        fd, view = self.proc.stdin.fileno(), memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [fd], [], min(left, 1.0))
+            if ready:
+                view = view[os.write(fd, view):]
+
+    def request(self, message: dict, blobs: list[bytes], on_callback: Callable | None,
+                deadline: float) -> tuple[dict, list[bytes]]:
+        """Send one request; answer callbacks; return (reply, blobs) or raise LearnerGone."""
+        if self.gone:
+            raise LearnerGone(self.gone)
+        if message.get("op") in ("run", "call"):  # interrupted inside first; killed if that fails
+            message = {**message, "timeout": max(0.5, deadline - time.monotonic() - GRACE)}
+        try:
+            self._write(C.pack(message, blobs), deadline)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                kind, reply, rblobs = self.frames.get(timeout=left)
+                if kind == "end":
+                    self.stop(reply)
+                    raise LearnerGone(reply)
+                if not isinstance(reply, dict):
+                    raise C.ChannelError("a reply that is not a message")
+                if reply.get("op") == "callback" and on_callback is not None:
+                    out, oblobs = on_callback(reply, rblobs)
+                    self._write(C.pack(out, oblobs), deadline)
+                    continue
+                return reply, rblobs
+        except (TimeoutError, queue.Empty):
+            self.stop("the learner's code ran out of time (the process was stopped)")
+            raise LearnerGone(self.gone) from None
+        except (BrokenPipeError, OSError) as exc:
+            self.stop(f"the learner's process stopped ({type(exc).__name__})")
+            raise LearnerGone(self.gone) from None
+        except C.ChannelError as exc:
+            self.stop(f"the learner's process sent a malformed message ({exc})")
+            raise LearnerGone(self.gone) from None
+
+    def stop(self, reason: str) -> None:
+        if not self.gone:
+            self.gone = reason
+        stop_process(self.proc)
 
     def close(self) -> None:
-        pid = getattr(self, "pid", None)
-        try:
-            self.kc.stop_channels()
-        except Exception:
-            pass
-        try:
-            self.km.shutdown_kernel(now=True)
-        except Exception:
-            pass
-        if pid:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        with _LIVE_LOCK:
-            _LIVE.discard(pid)
-            others = set(_LIVE)
-        # our kernel's orphans were re-parented to us (child subreaper): kill them too
-        stray = [p for p in _children_of(os.getpid())
-                 if p not in self.pre_children and p not in others]
-        _kill_tree(stray)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.stop("grading finished")
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _error_text(outputs: list) -> str:
-    for out in outputs:
-        if out.get("output_type") == "error":
-            return f"{out.get('ename')}: {out.get('evalue')}".strip()
-    return ""
+# -- one submission -------------------------------------------------------------------------------
+class Plan:
+    """What to run where, computed from the assembled notebook (source cells + learner cells)."""
+
+    def __init__(self, nb, roles: list[str]):
+        codes = [N.source_text(c) if c.get("cell_type") == "code" else None for c in nb.cells]
+        learner_roots = [r == N.STUDENT or (r == N.SOURCE and bool(N.meta(c).get("locked")))
+                         for c, r in zip(nb.cells, roles)]
+        self.learner = N.needed_cells(codes, learner_roots)
+        self.trusted = N.needed_cells(codes, [r == N.TEST for r in roles])
+        self.learner_cells = [codes[i] for i, r in enumerate(roles) if r == N.STUDENT and codes[i]]
+        self.functions: set[str] = set()
+        self.values: set[str] = set()
+        self.answer_binds: dict[int, set[str]] = {}  # answer cell -> the functions it must define
+        for i, c in enumerate(nb.cells):
+            binds = c.get("metadata", {}).pop(N.BINDS_KEY, None)
+            if isinstance(binds, dict):
+                self.functions |= set(binds.get("functions", []))
+                self.values |= set(binds.get("values", []))
+                self.answer_binds[i] = set(binds.get("functions", []))
+        self.learner_names: set[str] = set()
+        for text in self.learner_cells:
+            self.learner_names |= N.top_level_names(N.strip_magics(text))
+        self.course_binds = {i: N.cell_names(codes[i]).binds for i, r in enumerate(roles)
+                             if r == N.SOURCE and codes[i]}
 
 
-def _short(text: str, n: int = 500) -> str:
+def _stream(name: str, text: str, cap: int) -> dict | None:
+    if not text:
+        return None
+    if len(text) > cap:
+        text = text[:cap] + f"\n[output cut: more than {cap} characters]\n"
+    return nbformat.v4.new_output("stream", name=name, text=text)
+
+
+def _error_output(ename: str, evalue: str, cap: int) -> dict:
+    evalue = evalue[: min(cap, 10_000)]
+    return nbformat.v4.new_output("error", ename=ename[:100], evalue=evalue,
+                                  traceback=[f"{ename[:100]}: {evalue}"])
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, Overtime):
+        return "the test ran out of time"
+    if isinstance(exc, AssertionError):
+        text = str(exc) or "a check failed (AssertionError)"
+    else:
+        name = getattr(exc, "learner_type", type(exc).__name__)
+        text = f"{name}: {exc}" if str(exc) else name
     text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return text if len(text) <= MESSAGE_CAP else text[: MESSAGE_CAP - 1] + "…"
+
+
+class Grading:
+    """The state of grading one submission (both sides)."""
+
+    def __init__(self, task: dict, learner: Learner, limits: Limits, plan: Plan):
+        self.task, self.learner, self.limits, self.plan = task, learner, limits, plan
+        self.deadline = time.monotonic() + limits.notebook_timeout
+        self.call_deadline = self.deadline
+        self.events: list[str] = []
+        remote = Remote(self._request, TrustedTF())
+        self.space = Namespace(remote, plan.functions, plan.learner_cells, plan.learner_names)
+
+    def _request(self, message, blobs, on_callback):
+        return self.learner.request(message, blobs, on_callback, self.call_deadline)
+
+    def _limit(self) -> float:
+        return min(time.monotonic() + self.limits.cell_timeout, self.deadline)
+
+    def run_learner_cell(self, idx: int, code: str) -> list:
+        if self.learner.gone:
+            return []
+        self.call_deadline = self._limit()
+        try:
+            reply, _ = self.learner.request({"op": "run", "code": code, "label": f"cell {idx}"}, [],
+                                            None, self.call_deadline)
+        except LearnerGone as exc:
+            self.events.append(f"cell {idx}: {exc}; the learner's remaining code was not run")
+            return [_error_output("LearnerProcessStopped", str(exc), self.limits.output_bytes)]
+        cap = self.limits.output_bytes
+        outs = [o for o in (_stream("stdout", str(reply.get("stdout", "")), cap),
+                            _stream("stderr", str(reply.get("stderr", "")), cap)) if o]
+        err = reply.get("error")
+        if isinstance(err, dict):
+            outs.append(_error_output(str(err.get("type", "Error")), str(err.get("message", "")), cap))
+            if err.get("type") == "TimeLimit":
+                self.events.append(f"cell {idx}: the learner's code ran out of time; it was "
+                                   "interrupted and grading went on")
+        return outs
+
+    def run_course_cell(self, idx: int, code: str) -> list:
+        out = io.StringIO()
+        self.call_deadline = self._limit()
+        try:
+            with watchdog(self.limits.cell_timeout + 10), contextlib.redirect_stdout(out), \
+                    contextlib.redirect_stderr(out):
+                self.space.run(code, f"<course cell {idx}>")
+        except (Exception, LearnerGone, Overtime) as exc:  # a course cell that needs a failing answer
+            if isinstance(exc, Overtime):
+                self.learner.stop("a course cell ran out of time")
+            return [_error_output(type(exc).__name__, _message(exc), self.limits.output_bytes)]
+        finally:
+            self.space.after_course_cell(self.plan.course_binds.get(idx, set()))
+        return [o for o in (_stream("stdout", out.getvalue(), self.limits.output_bytes),) if o]
+
+    def run_test_cell(self, idx: int, gid: str, code: str) -> tuple[dict, list]:
+        out = io.StringIO()
+        self.call_deadline = self._limit()
+        self._refresh_values()
+        try:
+            with watchdog(self.limits.cell_timeout + 10), contextlib.redirect_stdout(out), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                self.space.run(code, f"<test {gid}>")
+        except (Exception, LearnerGone, Overtime) as exc:
+            if isinstance(exc, Overtime):  # interrupted anywhere, maybe mid-request: no more calls
+                self.learner.stop("a test ran out of time")
+            msg = _message(exc)
+            if getattr(exc, "learner_type", "") == "TimeLimit" or isinstance(exc, Overtime):
+                self.events.append(f"{gid}: the test ran out of time")
+            outs = [o for o in (_stream("stdout", out.getvalue(), self.limits.output_bytes),) if o]
+            outs.append(_error_output(type(exc).__name__, msg, self.limits.output_bytes))
+            return {"status": "failed", "passed": False, "message": msg}, outs
+        outs = [o for o in (_stream("stdout", out.getvalue(), self.limits.output_bytes),) if o]
+        return {"status": "passed", "passed": True, "message": ""}, outs
+
+    def _refresh_values(self) -> None:
+        """Non-function names the course's answers bind (read from the learner before a test)."""
+        for name in self.plan.values:
+            try:
+                self.space.ns[name] = self.space.remote.get(name)
+            except (Exception, LearnerGone):
+                self.space.ns.pop(name, None)
+
+
+class Overtime(BaseException):
+    """A test cell ran past its time (e.g. a loop over a number the learner's code returned)."""
+
+
+@contextlib.contextmanager
+def watchdog(seconds: float) -> Iterator[None]:
+    """Raise :class:`Overtime` in this thread if the block runs longer than ``seconds``."""
+    import ctypes
+
+    tid, lock, state = threading.get_ident(), threading.Lock(), {"done": False}
+    stop = threading.Event()
+
+    def fire() -> None:
+        if not stop.wait(seconds):
+            with lock:
+                if not state["done"]:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid),
+                                                               ctypes.py_object(Overtime))
+
+    timer = threading.Thread(target=fire, daemon=True)
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+        stop.set()
+        timer.join()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)  # nothing pending
+
+
+def _not_graded(task: dict, reason: str, t0: float) -> dict:
+    return {"id": task.get("id"), "status": "not_graded", "reason": reason, "notebook": task["notebook"],
+            "tests": {}, "events": [reason], "seconds": time.monotonic() - t0}
 
 
 def grade_task(task: dict) -> dict:
-    """Execute one assembled notebook; return its executed cells and the outcome of each test.
+    """Grade one assembled notebook; see the module docstring and grading/README.md.
 
-    ``task`` holds: ``id``, ``notebook`` (JSON text), ``roles`` (one per cell), ``test_ids``
-    (cell index -> grade_id), ``reimports`` (the course's import lines), ``limits`` (dict of
-    :class:`Limits` fields), ``preload`` (modules to import and protect before learner code).
-    The result holds ``id``, ``notebook`` (executed, JSON text), ``tests`` (grade_id ->
-    {"status": passed|failed|not run|deleted, "message": …}), ``events`` and ``seconds``.
+    ``task``: ``id``, ``notebook`` (JSON text, from :func:`grading.notebooks.assemble`), ``roles``
+    (one per cell), ``test_ids`` (cell index -> grade_id), ``limits`` (dict of :class:`Limits`
+    fields), ``sandbox`` (bool, default True), ``readonly`` (paths the course's cells need,
+    default helpers/ and data/). Result: ``id``, ``status`` ("graded" | "not_graded"), ``reason``,
+    ``notebook`` (executed, JSON text), ``tests`` (grade_id -> {"status": passed | failed | not run
+    | deleted, "passed": bool, "message": str}), ``events``, ``seconds``.
     """
-    _set_subreaper()
     t0 = time.monotonic()
     limits = Limits(**task.get("limits", {}))
     nb = nbformat.reads(task["notebook"], as_version=4)
     roles = task["roles"]
     test_ids = {int(k): v for k, v in task["test_ids"].items()}
-    tests: dict[str, dict] = {
-        gid: {"status": "not run", "message": ""} for gid in test_ids.values()
-    }
-    events: list[str] = []
-    deadline = t0 + limits.notebook_timeout
-    kernel = None
-    count = 0
+    plan = Plan(nb, roles)
+    readonly = [Path(p) for p in (task.get("readonly") or [REPO / "helpers", REPO / "data"])]
     try:
-        kernel = Kernel(limits, task.get("preload", ["numpy", "numpy.testing", "math"]))
-        for idx, cell in enumerate(nb.cells):
-            role = roles[idx]
-            gid = test_ids.get(idx)
-            if role == DELETED:
-                tests[gid] = {"status": "deleted", "message": "the test cell was deleted"}
-                continue
-            if cell.cell_type != "code" or not cell.source.strip():
-                continue
-            left = deadline - time.monotonic()
-            if left <= 0:
-                events.append("the notebook ran out of its total time; the rest was not run")
-                break
-            timeout = min(limits.cell_timeout, left)
-            code = cell.source
-            token = None
-            if role == TEST:
-                gtoken = secrets.token_hex(16)
-                try:
-                    reply, _ = kernel.execute(
-                        "", timeout, store_history=False,
-                        user_expressions={"g": _GUARD_EXPR.format(
-                            token=gtoken, names=tuple(task.get("course_names", ())))},
-                    )
-                except _Timeout:
-                    reply = {}
-                ue = (reply or {}).get("user_expressions", {}).get("g", {})
-                if ue.get("status") != "ok" or gtoken[::-1] not in str(
-                        ue.get("data", {}).get("text/plain", "")):
-                    events.append(
-                        f"before {gid}: the grader's guard could not run (the kernel was "
-                        "tampered with); the remaining tests score 0")
-                    break
-                for line in task.get("reimports", []):
-                    kernel.execute("", timeout, store_history=False,
-                                   user_expressions={"i": _REIMPORT.format(code=line)})
-                token = secrets.token_hex(16)
-                code = code.rstrip() + f"\n\nprint({token!r})\n"
-            count += 1
-            try:
-                reply, outs = kernel.execute(code, timeout)
-            except _Timeout as exc:
-                outs = list(exc.args[0]) if exc.args else []
-                outs.append(nbformat.v4.new_output(
-                    "error", ename="CellTimeoutError", evalue=f"cell still running after {timeout:.0f} s",
-                    traceback=[f"CellTimeoutError: the cell was stopped after {timeout:.0f} s"]))
-                cell.outputs = outs
-                events.append(f"cell {idx} ({gid or role}) timed out; the kernel was stopped and "
-                              "the rest of the notebook was not run")
-                if gid:
-                    tests[gid] = {"status": "failed", "message": "timed out"}
-                break
-            except _Dead as exc:
-                outs = list(exc.args[0]) if exc.args and isinstance(exc.args[0], list) else []
-                outs.append(nbformat.v4.new_output(
-                    "error", ename="DeadKernelError", evalue="the kernel died",
-                    traceback=["DeadKernelError: the kernel died (it exited, or ran out of memory "
-                               "or CPU time)"]))
-                cell.outputs = outs
-                events.append(f"the kernel died in cell {idx} ({gid or role}); the rest of the "
-                              "notebook was not run")
-                if gid:
-                    tests[gid] = {"status": "failed", "message": "the kernel died"}
-                break
-            cell.execution_count = count
-            if token is not None:
-                seen = False
-                for out in outs:
-                    if out.output_type == "stream" and out.name == "stdout" and token in out.text:
-                        seen = True
-                        out.text = out.text.replace(token + "\n", "").replace(token, "")
-                outs = [o for o in outs if not (o.output_type == "stream" and not o.text)]
-                err = _error_text(outs)
-                if err or reply.get("status") == "error":
-                    tests[gid] = {"status": "failed", "message": err or "error"}
-                elif not seen:
-                    tests[gid] = {"status": "failed",
-                                  "message": "the test did not run to its end"}
-                else:
-                    tests[gid] = {"status": "passed", "message": ""}
-            cell.outputs = outs
-    except _Dead as exc:
-        events.append(_short(str(exc.args[0]) if exc.args else "the kernel died"))
-    except Exception as exc:  # never let one submission stop the batch
-        events.append(f"grader error: {type(exc).__name__}: {_short(str(exc))}")
+        learner = Learner(limits, bool(task.get("sandbox", True)), readonly)
+    except Exception as exc:  # SandboxUnavailable, OSError: the machine's problem, not a grade
+        return _not_graded(task, f"the learner's sandbox could not start: {exc}", t0)
+    try:
+        try:
+            reply, _ = learner.request({"op": "hello"}, [], None,
+                                       time.monotonic() + limits.startup_timeout)
+        except LearnerGone as exc:
+            err = learner.stderr.decode("utf-8", "replace")[-400:]
+            return _not_graded(task, f"the learner's process did not start: {exc} {err}".strip(), t0)
+        if not reply.get("ok"):
+            return _not_graded(task, "the learner's process did not answer its first request", t0)
+        grading = Grading(task, learner, limits, plan)
+        try:
+            tests = _run_cells(grading, nb, roles, test_ids)
+        finally:
+            grading.space.close()
     finally:
-        if kernel is not None:
-            kernel.close()
-    for res in tests.values():
-        res["message"] = _short(res["message"])
-    return {
-        "id": task.get("id"),
-        "notebook": nbformat.writes(nb),
-        "tests": tests,
-        "events": events,
-        "seconds": time.monotonic() - t0,
-    }
+        learner.close()
+        if "matplotlib.pyplot" in sys.modules:  # figures of course cells run here
+            sys.modules["matplotlib.pyplot"].close("all")
+    return {"id": task.get("id"), "status": "graded", "reason": "", "notebook": nbformat.writes(nb),
+            "tests": tests, "events": grading.events, "seconds": time.monotonic() - t0}
+
+
+def _run_cells(grading: Grading, nb, roles: list[str], test_ids: dict[int, str]) -> dict:
+    plan = grading.plan
+    tests = {gid: {"status": "not run", "passed": False, "message": ""} for gid in test_ids.values()}
+    count = 0
+    budget = NOTEBOOK_OUTPUT_CAP
+    for idx, cell in enumerate(nb.cells):
+        role, gid = roles[idx], test_ids.get(idx)
+        if role == N.DELETED:
+            tests[gid] = {"status": "deleted", "passed": False, "message": "the test cell was deleted"}
+            continue
+        code = N.source_text(cell)
+        if cell.get("cell_type") != "code" or not code.strip():
+            continue
+        outs: list = []
+        if role == N.TEST:
+            tests[gid], outs = grading.run_test_cell(idx, gid, code)
+        elif role == N.STUDENT or (role == N.SOURCE and plan.learner[idx]):
+            outs = grading.run_learner_cell(idx, code)
+            if idx in plan.answer_binds:  # from here on, tests see the learner's functions
+                grading.space.bind_learner(plan.answer_binds[idx])
+            failed = next((o for o in outs if o.get("output_type") == "error"), None)
+            if (role == N.SOURCE and failed is not None and not grading.learner.gone
+                    and N.meta(cell).get("locked") and failed.get("ename") != "NotImplementedError"):
+                grading.events.append(f"course cell {idx} failed in the learner's process "
+                                      f"({failed.get('ename')}: {str(failed.get('evalue'))[:200]})")
+        if role == N.SOURCE and plan.trusted[idx]:
+            trusted_outs = grading.run_course_cell(idx, code)
+            outs = outs or trusted_outs
+        if role == N.TEST or plan.learner[idx] or plan.trusted[idx]:
+            count += 1
+            cell.execution_count = count
+            cell.outputs, budget = _within(outs, budget)
+    if grading.learner.gone and grading.learner.gone != "grading finished":
+        grading.events.append(f"the learner's process stopped: {grading.learner.gone}")
+    return tests
+
+
+def _within(outs: list, budget: int) -> tuple[list, int]:
+    """The outputs of a cell that fit in what is left of the notebook's output budget."""
+    kept = []
+    for out in outs:
+        size = len(str(out.get("text", ""))) + len(str(out.get("evalue", "")))
+        if size > budget:
+            if budget > 0:
+                kept.append(nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text=f"[output cut: the notebook's outputs exceed {NOTEBOOK_OUTPUT_CAP} characters]\n"))
+            return kept, 0
+        budget -= size
+        kept.append(out)
+    return kept, budget
 
 
 def limits_dict(limits: Limits) -> dict:

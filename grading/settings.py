@@ -44,6 +44,8 @@ class Limits:
     memory_bytes: int = 8 * 1024**3  # RLIMIT_AS of the kernel process
     file_bytes: int = 256 * 1024**2  # RLIMIT_FSIZE: largest file the kernel may write
     output_bytes: int = 200_000  # per cell; more is cut with a note
+    processes: int = 512  # RLIMIT_NPROC inside one sandbox (threads count too)
+    tmpfs_bytes: int = 256 * 1024**2  # each of /tmp, /var/tmp, /dev/shm and the scratch folder
     startup_timeout: float = 60.0
 
 

@@ -91,9 +91,10 @@ def test_score_in_gradebook(graded, student):
     assert gradebook_scores(graded["course"])[student] == EXPECTED[student], graded["log"]
 
 
-def test_gradebook_tampering_is_undone(graded):
+def test_gradebook_is_out_of_reach(graded):
+    """The sandbox holds no gradebook: the attack finds nothing to write (nothing to restore)."""
     log = graded["log"]
-    assert "gradebook.db was modified while submissions ran; it was restored" in log
+    assert "was modified while submissions ran" not in log
     db = sqlite3.connect(graded["course"].db_path)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     manual = db.execute("SELECT COUNT(*) FROM grade WHERE manual_score IS NOT NULL").fetchone()[0]
@@ -115,10 +116,10 @@ def test_problems_are_reported(graded):
     assert any("'test_scale' was deleted" in p for p in o[("deleted_test", AID)].problems)
     assert any("'test_mean_square' was deleted" in p for p in o[("stripped_test", AID)].problems)
     assert any("points changed" in p for p in o[("changed_points", AID)].problems)
-    assert any("timed out" in e for e in o[("loop_sigint", AID)].events)
-    assert any("kernel died" in e for e in o[("os_exit", AID)].events)
+    assert any("ran out of time" in e for e in o[("loop_sigint", AID)].events)
+    assert any("exited" in e for e in o[("os_exit", AID)].events)
     assert any("could not be read" in e for e in o[("malformed_json", AID)].events)
-    assert "get_ipython" in o[("input_transformer", AID)].suspicious
+    assert "calls get_ipython()" in o[("input_transformer", AID)].suspicious
     assert not o[("correct", AID)].flagged
     assert o[("deleted_test", AID)].tests["test_scale"]["status"] == "deleted"
     report = (graded["course"].root / "reports" / "autograde_report.txt").read_text()
@@ -143,6 +144,13 @@ def test_feedback_per_student(graded):
     assert names == set(EXPECTED)
     page = (graded["course"].root / "feedback" / "partial" / AID / f"{AID}.html").read_text()
     assert "3.0 / 6.0" in page or "3 / 6" in page
+    # each test's name, points and message; never the tests' (hidden) code
+    assert "test_mean_square" in page and "3 / 3" in page and "0 / 2" in page
+    assert "scale(x, 2) should double every entry" in page
+    for page in graded["html"]:
+        text = page.read_text()
+        assert "scale(x, -0.5)" not in text and "HIDDEN TESTS" not in text
+        assert "np.ones((2, 5))" not in text
 
 
 def test_export_csv(graded):

@@ -1,5 +1,7 @@
 """The learner's side: the workspace never overwrites, fresh copies keep the old one, and the
-self-check prints per exercise passed / failed with the test's message without touching the file."""
+self-check prints per exercise passed / failed with the test's message without touching the file,
+through the same machinery as autograde (learner code in the sandbox, tests outside it), and
+without the instructor's module."""
 
 from __future__ import annotations
 
@@ -17,8 +19,7 @@ import nbformat
 import pytest
 
 from grading import notebooks as N
-from grading.course import GradingError
-from grading.learner import check, workspace
+from grading.learner import GradingError, check, workspace
 from grading.settings import REPO, Course, Limits
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
@@ -112,9 +113,29 @@ def test_check_reports_per_exercise_and_never_modifies(tmp_path):
     status, msg = results["mean_square"]
     assert status == "failed" and "did you divide by m?" in msg
     assert "PASSED  scale" in log and "FAILED  mean_square" in log
-    assert "2 of 3 exercise(s) pass" in log
+    assert "2 of 3 exercise(s) pass the visible checks; more run at grading" in log
+    assert "all tests passed" not in log.lower()
     assert path.read_bytes() == before and os.stat(path).st_mtime_ns == mtime
     assert not list(course.workspace.glob("*.ipynb.*"))
+
+
+@pytest.mark.slow
+def test_check_all_right_says_only_what_was_checked(tmp_path):
+    course = make_course(tmp_path)
+    write_answers(course, dict(M.RIGHT))
+    results, log = quiet(check, course, "01", Limits(cell_timeout=30))
+    assert {s for s, _ in results.values()} == {"passed"}
+    assert "3 of 3 exercise(s): the visible checks passed; more run at grading." in log
+    assert "all tests passed" not in log.lower()
+
+
+def test_check_uses_the_sandboxed_grader_and_not_the_instructor_module():
+    code = ("import sys, grading.learner as L, grading.sandbox as S\n"
+            "assert 'grading.course' not in sys.modules, 'learner imports the instructor module'\n"
+            "assert L.grade_task is S.grade_task\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from grading import notebooks as N
+from grading import review
 from grading.course import make_task
 from grading.sandbox import grade_task
 from grading.settings import Course, Limits
@@ -63,13 +64,15 @@ def test_source_earns_full_marks_and_release_earns_zero(path):
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
 def test_honest_submission_is_not_flagged_but_tampering_is(path):
-    """Only the learner's code is scanned for tampering words: the course's own test cells use
-    some of them (e.g. __code__ to check that an exercise does not call the core)."""
+    """Only the learner's code is reviewed: the course's own test cells use __code__ honestly (to
+    check that an exercise does not call the core). Every solution passes the review unflagged."""
     info = N.load_source(path)
     for honest in (info.nb, N.student_version(info.nb)):  # solved, and untouched
         asm = N.assemble(info, honest, hidden=True)
-        assert N.suspicious(None, N.learner_code(asm)) == []
+        assert review.flags(N.learner_code(asm)) == []
     tampered = N.student_version(info.nb)
-    tampered.cells.append(nbformat.v4.new_code_cell("get_ipython().input_transformers_cleanup.clear()"))
+    tampered.cells.append(nbformat.v4.new_code_cell(
+        'import sys\nhook = getattr(sys, "set" + "trace")\nget_ipython().events.callbacks.clear()'))
     asm = N.assemble(info, tampered, hidden=True)
-    assert "get_ipython" in N.suspicious(None, N.learner_code(asm))
+    flags = review.flags(N.learner_code(asm))
+    assert "getattr() with a computed name" in flags and "calls get_ipython()" in flags

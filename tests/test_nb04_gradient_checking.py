@@ -7,7 +7,7 @@ import copy
 import matplotlib
 import numpy as np
 import pytest
-from nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import cells, namespace, notebook_path, run_test
 
 from helpers.explorers.gradient_checking import (
     FORWARD_NAME,

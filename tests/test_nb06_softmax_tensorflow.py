@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-import nbtools
+import tests.nbtools as nbtools
 import numpy as np
 import pytest
 

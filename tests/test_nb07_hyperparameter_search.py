@@ -8,7 +8,7 @@ import textwrap
 import matplotlib
 import numpy as np
 import pytest
-from nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import cells, namespace, notebook_path, run_test
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.xdist_group("nb07")

@@ -157,16 +157,37 @@ BOK = dict(pre="", drop1="dA1 * D1 / keep_prob", drop2="dA2 * D2 / keep_prob",
 ZOK = dict(BOK, act1="Z1", act2="Z2")  # ReLU derivative from Z: the masks must be applied
 BWD_MUTANTS = {
     "masks_not_used": (dict(ZOK, drop1="dA1 / keep_prob", drop2="dA2 / keep_prob"),
-                       "masks are not reused"),
-    "masks_and_division_missing": (dict(ZOK, drop1="dA1", drop2="dA2"), "masks are not reused"),
-    "mask_layer_1_missing": (dict(ZOK, drop1="dA1 / keep_prob"), "multiply dA1 by D1"),
-    "no_division_z_style": (dict(ZOK, drop1="dA1 * D1", drop2="dA2 * D2"), "forgot to divide"),
-    "no_division": (dict(BOK, drop1="dA1 * D1", drop2="dA2 * D2"), "forgot to divide"),
+                       "multiply dA2 by the mask D2"),
+    "masks_and_division_missing": (dict(ZOK, drop1="dA1", drop2="dA2"),
+                                   "multiply dA2 by the mask D2"),
+    "mask_layer_1_missing": (dict(ZOK, drop1="dA1 / keep_prob"), "multiply dA1 by the mask D1"),
+    "no_division_z_style": (dict(ZOK, drop1="dA1 * D1", drop2="dA2 * D2"),
+                            "does not change with keep_prob"),
+    "no_division": (dict(BOK, drop1="dA1 * D1", drop2="dA2 * D2"), "does not change with keep_prob"),
     "divided_twice": (dict(BOK, drop1="dA1 * D1 / keep_prob ** 2",
                            drop2="dA2 * D2 / keep_prob ** 2"), "twice"),
     "new_masks": (dict(BOK, pre="D1 = np.random.rand(*A1.shape) < keep_prob; "
-                                "D2 = np.random.rand(*A2.shape) < keep_prob"), "reuse the masks"),
+                                "D2 = np.random.rand(*A2.shape) < keep_prob"), "don't draw new masks"),
 }
+
+
+# The cached A1 is after dropout: recomputing relu(Z1) for dW2 drops the masks and the division.
+# It divides dA1 and dA2 by keep_prob correctly, so it must not be told it forgot to.
+RECOMPUTE = BWD_SRC.format(**BOK).replace("dW2 = dZ2 @ A1.T / m", "dW2 = dZ2 @ np.maximum(Z1, 0).T / m")
+
+
+def test_backward_recomputing_relu_is_told_so():
+    ok, msg = check(f"test_{BWD}", {BWD: RECOMPUTE})
+    assert not ok
+    assert "instead of recomputing relu(Z1)" in msg
+    assert "forgot" not in msg and "does not change with keep_prob" not in msg
+
+
+def test_backward_without_mask_but_with_a_style_relu_passes():
+    """dZ = dA / keep_prob * (A > 0) uses the cached, masked A: dropped units get no gradient."""
+    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**dict(BOK, drop1="dA1 / keep_prob",
+                                                                 drop2="dA2 / keep_prob"))})
+    assert ok, msg
 
 
 def test_backward_z_style_passes():

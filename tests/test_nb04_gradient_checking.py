@@ -7,7 +7,6 @@ import copy
 import matplotlib
 import numpy as np
 import pytest
-from tests.nbtools import cells, namespace, notebook_path, run_test
 
 from helpers.explorers.gradient_checking import (
     FORWARD_NAME,
@@ -18,6 +17,7 @@ from helpers.explorers.gradient_checking import (
     using_forward,
     verdict,
 )
+from tests.nbtools import cells, namespace, notebook_path, run_test
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.xdist_group("nb04")

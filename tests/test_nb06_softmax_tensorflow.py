@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 
-import tests.nbtools as nbtools
 import numpy as np
 import pytest
+
+import tests.nbtools as nbtools
 
 pytestmark = pytest.mark.xdist_group("nb06")
 

@@ -8,6 +8,7 @@ import textwrap
 import matplotlib
 import numpy as np
 import pytest
+
 from tests.nbtools import cells, namespace, notebook_path, run_test
 
 matplotlib.use("Agg")

@@ -201,23 +201,6 @@ def test_gradient_check_n_rejects_parameters_left_perturbed(restore):
 
 
 def test_gradient_check_n_rejects_other_mistakes():
-    delegate = '''
-from helpers.gradients import numerical_gradient
-
-
-def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
-    theta, layout = dictionary_to_vector(parameters)
-    grad = gradients_to_vector(gradients, layout)
-    cost = lambda t: forward_propagation_n(X, Y, vector_to_dictionary(t, layout))[0]
-    gradapprox = numerical_gradient(cost, theta, epsilon)
-    return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
-'''
-    fails("test_gradient_check_n", {"gradient_check_n": delegate}, "numerical_gradient")
-    # hidden behind a helper of the learner's own: still found
-    hidden = delegate.replace("gradapprox = numerical_gradient(cost, theta, epsilon)",
-                              "gradapprox = _approx(cost, theta, epsilon)")
-    hidden += "\n\ndef _approx(f, x, e):\n    return numerical_gradient(f, x, e)\n"
-    fails("test_gradient_check_n", {"gradient_check_n": hidden}, "numerical_gradient")
     # gradients flattened in their own (sorted) order, not the parameters' layout
     fails("test_gradient_check_n", {"gradient_check_n": check_n().replace(
         "grad = gradients_to_vector(gradients, layout)",

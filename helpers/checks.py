@@ -85,10 +85,9 @@ def _raiser(exc: BaseException, namespace: Mapping[str, Any]) -> str | None:
 def _first_line(exc: BaseException, limit: int = 240) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else ""
-    if "InvalidArgumentError" in _names(exc) or "{{" in line:  # TF: keep the readable part
-        m = re.search(r"(Matrix size-incompatible[^\]]*|[^:{}]*[Ii]ncompatible shapes[^\]]*)",
-                      str(exc))
-        line = m.group(1).strip() if m else line
+    if "{{" in line or "[Op:" in line:  # TensorFlow: drop the node name and the op suffix
+        line = re.sub(r"^\{\{.*?\}\}\s*", "", line)
+        line = re.sub(r"\s*\[Op:.*$", "", line)
     return line if len(line) <= limit else line[:limit] + " …"
 
 

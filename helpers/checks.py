@@ -337,12 +337,14 @@ def counts_bound(n: int, p: float, p_false_alarm: float = 1e-9) -> float:
 # ---------------------------------------------------------------- problem builders
 def random_parameters(layer_dims: list[int], rng: np.random.Generator,
                       scale: float | None = None) -> dict[str, np.ndarray]:
-    """{"W1", "b1", …}: W[l] (n_l, n_(l-1)) normal / sqrt(n_(l-1)) (or * scale), b[l] small."""
+    """{"W1", "b1", …}: W[l] (n_l, n_(l-1)) uniform with standard deviation 1 / sqrt(n_(l-1))
+    (or ``scale``), b[l] (n_l, 1) uniform on (-0.2, 0.2): a test's own random parameters."""
     out = {}
     for l in range(1, len(layer_dims)):
-        s = scale if scale is not None else 1 / np.sqrt(layer_dims[l - 1])
-        out[f"W{l}"] = s * rng.standard_normal((layer_dims[l], layer_dims[l - 1]))
-        out[f"b{l}"] = 0.1 * rng.standard_normal((layer_dims[l], 1))
+        n, n_prev = layer_dims[l], layer_dims[l - 1]
+        s = scale if scale is not None else 1 / np.sqrt(n_prev)
+        out[f"W{l}"] = rng.uniform(-1.0, 1.0, size=(n, n_prev)) * (np.sqrt(3.0) * s)
+        out[f"b{l}"] = rng.uniform(-0.2, 0.2, size=(n, 1))
     return out
 
 

@@ -113,9 +113,6 @@ ALTERNATIVES = {
     "initialize_parameters_he": [
         gaussian_loop("initialize_parameters_he", "np.sqrt(2) / np.sqrt(n_prev)"),
         gaussian_loop("initialize_parameters_he", "1.0", draw="rng.normal(scale=(2 / n_prev) ** 0.5, size=(n, n_prev))"),
-        # He's uniform variant: the same standard deviation, sqrt(6/n)/sqrt(3) = sqrt(2/n)
-        gaussian_loop("initialize_parameters_he", "1.0",
-                      draw="rng.uniform(-np.sqrt(6 / n_prev), np.sqrt(6 / n_prev), (n, n_prev))"),
     ],
     "initialize_parameters_xavier": [
         gaussian_loop("initialize_parameters_xavier", "1.0", draw="rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)"),
@@ -206,6 +203,17 @@ MUTANTS = [
     ("initialize_parameters_xavier", "generator of your own",
      gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n_prev)",
                    draw="np.random.default_rng(42).standard_normal((n, n_prev))")),
+    # issue 16 (distribution shape, not only moments): uniform weights of the same spread; the
+    # docstring asks for sqrt(2 / n^[l-1]) * N(0, 1), so He's uniform variant is not this exercise
+    ("initialize_parameters_he", "not a uniform distribution",
+     gaussian_loop("initialize_parameters_he", "1.0",
+                   draw="rng.uniform(-np.sqrt(6 / n_prev), np.sqrt(6 / n_prev), (n, n_prev))")),
+    ("initialize_parameters_he", "not a uniform distribution",
+     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev) * np.sqrt(3)",
+                   draw="rng.uniform(-1, 1, (n, n_prev))")),
+    ("initialize_parameters_xavier", "not a uniform distribution",
+     gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n_prev) * np.sqrt(3)",
+                   draw="rng.uniform(-1, 1, (n, n_prev))")),
 ]
 
 

@@ -148,7 +148,18 @@ class Notebook:
             assert k.lower() in msg.lower(), f"{test_id}: message {msg!r} lacks {k!r}"
         return msg
 
+    def code_cell(self, cell_id: str) -> str:
+        return code_cell(self.path, cell_id)
+
     def must_pass(self, test_id: str, replace: dict[str, str]) -> None:
         """The test accepts this correct solution (another style)."""
         ok, msg = self.run_test(test_id, replace)
         assert ok, f"{test_id} rejected a correct solution: {msg}"
+
+
+def code_cell(path: Path | str, cell_id: str) -> str:
+    """The source of the code cell whose nbformat id is ``cell_id`` (e.g. a "See it" cell)."""
+    for c in gn.read(path).cells:
+        if c.get("id") == cell_id and c.get("cell_type") == "code":
+            return gn.source_text(c)
+    raise KeyError(f"{path} has no code cell with id {cell_id!r}")

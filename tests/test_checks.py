@@ -148,7 +148,7 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
     return parameters, v
 """
     ns = nb.namespace({"update_parameters_with_momentum": wrong})
-    for _, gid, src in nb.cells("test"):       # the learner runs every test cell, in order
+    for _, _gid, src in nb.cells("test"):      # the learner runs every test cell, in order
         try:
             _run(src, ns)
         except AssertionError:

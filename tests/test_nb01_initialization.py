@@ -9,11 +9,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import Notebook
 
-pytestmark = pytest.mark.xdist_group("nb01")
-
-NB = notebook_path("01")
+NB = Notebook("01")
+pytestmark = NB.pytestmark
 EXERCISES = ["initialize_parameters_zeros", "initialize_parameters_random",
              "initialize_parameters_he", "initialize_parameters_xavier"]
 
@@ -55,7 +54,7 @@ def gaussian_loop(name: str, std: str, bias: str = "np.zeros((n, 1))",
 
 # ---------------------------------------------------------------- the notebook's shape
 def test_notebook_structure_and_clean():
-    raw = json.loads(NB.read_text())
+    raw = json.loads(NB.path.read_text())
     assert raw["nbformat"] == 4
     assert raw["metadata"]["kernelspec"]["name"] == "python3"
     assert "widgets" not in raw["metadata"]
@@ -85,7 +84,7 @@ def test_notebook_structure_and_clean():
 # ---------------------------------------------------------------- the reference passes
 @pytest.mark.parametrize("name", EXERCISES)
 def test_reference_solution_passes(name):
-    ok, msg = run_test(NB, f"test_{name}")
+    ok, msg = NB.run_test(f"test_{name}")
     assert ok, msg
 
 
@@ -123,7 +122,7 @@ ALTERNATIVES = {
 
 @pytest.mark.parametrize("name,src", [(n, s) for n, alts in ALTERNATIVES.items() for s in alts])
 def test_other_correct_styles_pass(name, src):
-    ok, msg = run_test(NB, f"test_{name}", replace={name: src})
+    ok, msg = NB.run_test(f"test_{name}", replace={name: src})
     assert ok, f"{name} alternative rejected: {msg}\n{src}"
 
 
@@ -219,23 +218,23 @@ MUTANTS = [
 
 @pytest.mark.parametrize("name,keyword,src", MUTANTS, ids=[f"{m[0][22:]}-{m[1]}" for m in MUTANTS])
 def test_classic_mistake_fails_with_a_message_naming_it(name, keyword, src):
-    ok, msg = run_test(NB, f"test_{name}", replace={name: src})
+    ok, msg = NB.run_test(f"test_{name}", replace={name: src})
     assert not ok, f"the mistake '{keyword}' passed test_{name}:\n{src}"
     assert keyword in msg, f"test_{name} failed, but its message does not say '{keyword}': {msg}"
 
 
 def test_not_done_exercise_fails_its_test():
     for name in EXERCISES:
-        src = [s for kind, gid, s in cells(NB, "solution") if gid == name][0]
+        src = [s for kind, gid, s in NB.cells("solution") if gid == name][0]
         head = src.split("### BEGIN SOLUTION")[0]
-        ok, msg = run_test(NB, f"test_{name}", replace={name: head.rstrip(" ") + "    raise NotImplementedError()\n"})
+        ok, msg = NB.run_test(f"test_{name}", replace={name: head.rstrip(" ") + "    raise NotImplementedError()\n"})
         assert not ok and "NotImplementedError" in msg
 
 
 # ---------------------------------------------------------------- the explorer
 @pytest.fixture(scope="module")
 def nb_ns():
-    return namespace(NB)
+    return NB.namespace()
 
 
 def small_explorer(init, ns, **kw):

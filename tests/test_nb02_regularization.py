@@ -7,29 +7,28 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import Notebook
 
-pytestmark = pytest.mark.xdist_group("nb02")
-
-NB = notebook_path("02")
+NB = Notebook("02")
+pytestmark = NB.pytestmark
 
 
 @pytest.fixture(scope="module")
 def base_ns():
-    return namespace(NB)
+    return NB.namespace()
 
 
 def check(test_id, replace=None, ns=None):
-    return run_test(NB, test_id, replace=replace, ns=ns)
+    return NB.run_test(test_id, replace=replace, ns=ns)
 
 
 def test_structure():
-    kinds = {(k, g) for k, g, _ in cells(NB)}
+    kinds = {(k, g) for k, g, _ in NB.cells()}
     for fn in ("split_train_dev_test", "diagnose_bias_variance",
                "compute_cost_with_regularization", "backward_propagation_with_regularization"):
         assert ("solution", fn) in kinds
         assert ("test", f"test_{fn}") in kinds
-    for _, _, src in cells(NB, "solution"):
+    for _, _, src in NB.cells("solution"):
         assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
 
 

@@ -7,29 +7,28 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import Notebook
 
-pytestmark = pytest.mark.xdist_group("nb03")
-
-NB = notebook_path("03")
+NB = Notebook("03")
+pytestmark = NB.pytestmark
 FWD, BWD = "forward_propagation_with_dropout", "backward_propagation_with_dropout"
 
 
 @pytest.fixture(scope="module")
 def base_ns():
-    return namespace(NB)
+    return NB.namespace()
 
 
 def check(test_id, replace=None, ns=None):
-    return run_test(NB, test_id, replace=replace, ns=ns)
+    return NB.run_test(test_id, replace=replace, ns=ns)
 
 
 def test_structure():
-    kinds = {(k, g) for k, g, _ in cells(NB)}
+    kinds = {(k, g) for k, g, _ in NB.cells()}
     for fn in (FWD, BWD):
         assert ("solution", fn) in kinds and ("test", f"test_{fn}") in kinds
     # the L2 functions of notebook 02 appear only inside solution regions here
-    for kind, gid, src in cells(NB):
+    for kind, gid, src in NB.cells():
         if kind != "solution":
             assert "lambd / m * W" not in src and "lambd / (2 * m)" not in src, gid
 

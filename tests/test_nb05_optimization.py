@@ -7,27 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import Notebook
 
-pytestmark = pytest.mark.xdist_group("nb05")
-
-NB = notebook_path("05")
-
-
-def _fails(test_id: str, replace: dict[str, str], keyword: str) -> None:
-    ok, msg = run_test(NB, test_id, replace=replace)
-    assert not ok, f"{test_id} accepted a wrong solution ({keyword!r} expected)"
-    assert keyword.lower() in msg.lower(), f"{test_id}: message {msg!r} lacks {keyword!r}"
+NB = Notebook("05")
+pytestmark = NB.pytestmark
 
 
-def _passes(test_id: str, replace: dict[str, str]) -> None:
-    ok, msg = run_test(NB, test_id, replace=replace)
-    assert ok, f"{test_id} rejected a correct solution: {msg}"
+
+
 
 
 # ---------------------------------------------------------------- the notebook as written
 def test_notebook_structure():
-    kinds = cells(NB)
+    kinds = NB.cells()
     sols = {gid for kind, gid, _ in kinds if kind == "solution"}
     tests = {gid for kind, gid, _ in kinds if kind == "test"}
     assert sols == {
@@ -44,10 +36,10 @@ def test_notebook_structure():
 
 
 def test_reference_solutions_pass_every_test():
-    ns = namespace(NB)
+    ns = NB.namespace()
     failed = {}
-    for _, gid, _ in cells(NB, "test"):
-        ok, msg = run_test(NB, gid, ns=ns)
+    for _, gid, _ in NB.cells("test"):
+        ok, msg = NB.run_test(gid, ns=ns)
         if not ok:
             failed[gid] = msg
     assert not failed, failed
@@ -84,7 +76,7 @@ GD_MUTANTS = {
 
 @pytest.mark.parametrize("keyword", list(GD_MUTANTS))
 def test_gd_mistakes_fail(keyword):
-    _fails("test_update_parameters_with_gd", {"update_parameters_with_gd": GD_MUTANTS[keyword]},
+    NB.must_fail("test_update_parameters_with_gd", {"update_parameters_with_gd": GD_MUTANTS[keyword]},
            keyword)
 
 
@@ -97,7 +89,7 @@ def test_gd_mistakes_fail(keyword):
 """,
 ])
 def test_gd_other_styles_pass(src):
-    _passes("test_update_parameters_with_gd", {"update_parameters_with_gd": src})
+    NB.must_pass("test_update_parameters_with_gd", {"update_parameters_with_gd": src})
 
 
 # ---------------------------------------------------------------- random_mini_batches
@@ -155,7 +147,7 @@ MB_MUTANTS = {
 
 @pytest.mark.parametrize("keyword", list(MB_MUTANTS))
 def test_mini_batch_mistakes_fail(keyword):
-    _fails("test_random_mini_batches", {"random_mini_batches": MB_MUTANTS[keyword]}, keyword)
+    NB.must_fail("test_random_mini_batches", {"random_mini_batches": MB_MUTANTS[keyword]}, keyword)
 
 
 @pytest.mark.parametrize("src", [
@@ -173,7 +165,7 @@ def test_mini_batch_mistakes_fail(keyword):
 """,
 ])
 def test_mini_batch_other_styles_pass(src):
-    _passes("test_random_mini_batches", {"random_mini_batches": src})
+    NB.must_pass("test_random_mini_batches", {"random_mini_batches": src})
 
 
 # ---------------------------------------------------------------- exponentially_weighted_average
@@ -213,7 +205,7 @@ EWA_MUTANTS = {
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("keyword", list(EWA_MUTANTS))
 def test_ewa_mistakes_fail(keyword):
-    _fails("test_exponentially_weighted_average",
+    NB.must_fail("test_exponentially_weighted_average",
            {"exponentially_weighted_average": EWA_MUTANTS[keyword]}, keyword)
 
 
@@ -238,7 +230,7 @@ def test_ewa_mistakes_fail(keyword):
 """,
 ])
 def test_ewa_other_styles_pass(src):
-    _passes("test_exponentially_weighted_average", {"exponentially_weighted_average": src})
+    NB.must_pass("test_exponentially_weighted_average", {"exponentially_weighted_average": src})
 
 
 # ---------------------------------------------------------------- momentum
@@ -258,7 +250,7 @@ def initialize_velocity(parameters):
 
 @pytest.mark.parametrize("src,keyword", [(VEL_ALIAS, "shares memory"), (VEL_NO_D, "keys")])
 def test_velocity_mistakes_fail(src, keyword):
-    _fails("test_initialize_velocity", {"initialize_velocity": src}, keyword)
+    NB.must_fail("test_initialize_velocity", {"initialize_velocity": src}, keyword)
 
 
 MOM_HEAD = "def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):\n"
@@ -286,7 +278,7 @@ MOM_MUTANTS = {
 
 @pytest.mark.parametrize("keyword", list(MOM_MUTANTS))
 def test_momentum_mistakes_fail(keyword):
-    _fails("test_update_parameters_with_momentum",
+    NB.must_fail("test_update_parameters_with_momentum",
            {"update_parameters_with_momentum": MOM_MUTANTS[keyword]}, keyword)
 
 
@@ -305,7 +297,7 @@ def test_momentum_mistakes_fail(keyword):
 """,
 ])
 def test_momentum_other_styles_pass(src):
-    _passes("test_update_parameters_with_momentum", {"update_parameters_with_momentum": src})
+    NB.must_pass("test_update_parameters_with_momentum", {"update_parameters_with_momentum": src})
 
 
 # ---------------------------------------------------------------- RMSprop
@@ -334,19 +326,19 @@ RMS_MUTANTS = {
 
 @pytest.mark.parametrize("keyword", list(RMS_MUTANTS))
 def test_rmsprop_mistakes_fail(keyword):
-    _fails("test_update_parameters_with_rmsprop",
+    NB.must_fail("test_update_parameters_with_rmsprop",
            {"update_parameters_with_rmsprop": RMS_MUTANTS[keyword]}, keyword)
 
 
 def test_rmsprop_other_style_passes():
-    _passes("test_update_parameters_with_rmsprop", {"update_parameters_with_rmsprop": RMS_HEAD + """
+    NB.must_pass("test_update_parameters_with_rmsprop", {"update_parameters_with_rmsprop": RMS_HEAD + """
     out = dict(parameters)
     for name, g in grads.items():
         s[name] = beta2 * s[name] + (1.0 - beta2) * np.square(g)
         out[name[1:]] = out[name[1:]] - learning_rate * g / (epsilon + np.sqrt(s[name]))
     return out, s
 """})
-    _passes("test_initialize_rmsprop", {"initialize_rmsprop": """
+    NB.must_pass("test_initialize_rmsprop", {"initialize_rmsprop": """
 def initialize_rmsprop(parameters):
     return {"d" + k: np.zeros(p.shape) for k, p in parameters.items()}
 """})
@@ -385,12 +377,12 @@ ADAM_MUTANTS = {
 
 @pytest.mark.parametrize("keyword", list(ADAM_MUTANTS))
 def test_adam_mistakes_fail(keyword):
-    _fails("test_update_parameters_with_adam", {"update_parameters_with_adam": ADAM_MUTANTS[keyword]},
+    NB.must_fail("test_update_parameters_with_adam", {"update_parameters_with_adam": ADAM_MUTANTS[keyword]},
            keyword)
 
 
 def test_adam_same_dict_for_v_and_s_fails():
-    _fails("test_initialize_adam", {"initialize_adam": """
+    NB.must_fail("test_initialize_adam", {"initialize_adam": """
 def initialize_adam(parameters):
     v = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
     return v, v
@@ -426,16 +418,16 @@ def initialize_adam(parameters):
 """,
 ])
 def test_adam_other_styles_pass(src):
-    _passes("test_update_parameters_with_adam", {"update_parameters_with_adam": src})
+    NB.must_pass("test_update_parameters_with_adam", {"update_parameters_with_adam": src})
 
 
 # ---------------------------------------------------------------- learning-rate decay
 def test_update_lr_mistake_fails_and_styles_pass():
-    _fails("test_update_lr", {"update_lr": """
+    NB.must_fail("test_update_lr", {"update_lr": """
 def update_lr(learning_rate0, epoch_num, decay_rate):
     return learning_rate0 / 1 + decay_rate * epoch_num
 """}, "parenthesise")
-    _passes("test_update_lr", {"update_lr": """
+    NB.must_pass("test_update_lr", {"update_lr": """
 def update_lr(learning_rate0, epoch_num, decay_rate):
     return learning_rate0 * (1.0 + decay_rate * epoch_num) ** -1
 """})
@@ -454,7 +446,7 @@ SCHED_MUTANTS = {
 @pytest.mark.parametrize("keyword", list(SCHED_MUTANTS))
 def test_schedule_mistakes_fail(keyword):
     src = SCHED_HEAD + f"    return learning_rate0 / (1 + decay_rate * {SCHED_MUTANTS[keyword]})\n"
-    _fails("test_schedule_lr_decay", {"schedule_lr_decay": src}, keyword)
+    NB.must_fail("test_schedule_lr_decay", {"schedule_lr_decay": src}, keyword)
 
 
 @pytest.mark.parametrize("body", [
@@ -462,14 +454,14 @@ def test_schedule_mistakes_fail(keyword):
     "    k = int(epoch_num / time_interval)\n    return learning_rate0 / (1.0 + k * decay_rate)\n",
 ])
 def test_schedule_other_styles_pass(body):
-    _passes("test_schedule_lr_decay", {"schedule_lr_decay": SCHED_HEAD + body})
+    NB.must_pass("test_schedule_lr_decay", {"schedule_lr_decay": SCHED_HEAD + body})
 
 
 # ---------------------------------------------------------------- explorers and figures
 @pytest.fixture(scope="module")
 def ref():
     """The notebook's reference solutions (setup + solution cells)."""
-    return namespace(NB)
+    return NB.namespace()
 
 
 def _named_not_done(name):

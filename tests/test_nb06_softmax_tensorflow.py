@@ -8,29 +8,28 @@ import json
 import numpy as np
 import pytest
 
-import tests.nbtools as nbtools
+from tests.nbtools import Notebook
 
-pytestmark = pytest.mark.xdist_group("nb06")
-
-NB = nbtools.notebook_path("06")
+NB = Notebook("06")
+pytestmark = NB.pytestmark
 EXERCISES = ["softmax", "one_hot", "softmax_cross_entropy", "one_hot_matrix",
              "initialize_parameters_tf", "forward_propagation_tf", "compute_total_loss",
              "train_step"]
 
 
 def run(test_id: str, **replace: str) -> tuple[bool, str]:
-    return nbtools.run_test(NB, test_id, replace=replace)
+    return NB.run_test(test_id, replace)
 
 
 @pytest.fixture(scope="module")
 def ns():
     """The notebook's setup and (reference) solution cells, executed once."""
-    return nbtools.namespace(NB)
+    return NB.namespace()
 
 
 # ---------------------------------------------------------------- structure
 def test_structure_and_metadata():
-    nb = json.loads(NB.read_text())
+    nb = json.loads(NB.path.read_text())
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     assert "widgets" not in nb["metadata"]
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -58,7 +57,7 @@ def test_not_flagged_by_the_grader():
 
     from grading.notebooks import suspicious
 
-    assert suspicious(nbformat.read(NB, as_version=4)) == []
+    assert suspicious(nbformat.read(NB.path, as_version=4)) == []
 
 
 @pytest.mark.parametrize("name", EXERCISES)

@@ -9,19 +9,18 @@ import matplotlib
 import numpy as np
 import pytest
 
-from tests.nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import Notebook
 
 matplotlib.use("Agg")
-pytestmark = pytest.mark.xdist_group("nb07")
-
-NB = notebook_path("07")
-TESTS = [gid for _, gid, _ in cells(NB, "test")]
+NB = Notebook("07")
+pytestmark = NB.pytestmark
+TESTS = [gid for _, gid, _ in NB.cells("test")]
 
 
 def solution_with(gid: str, body: str) -> str:
     """The notebook's solution cell ``gid`` with the body between the solution markers
     replaced by ``body`` (so the signature, docstring and return stay the notebook's)."""
-    src = dict((g, s) for _, g, s in cells(NB, "solution"))[gid]
+    src = dict((g, s) for _, g, s in NB.cells("solution"))[gid]
     head, rest = src.split("### BEGIN SOLUTION", 1)
     tail = rest.split("### END SOLUTION", 1)[1]
     indent = head.splitlines()[-1]
@@ -36,7 +35,7 @@ def test_the_notebook_has_the_five_graded_tests():
 
 @pytest.mark.parametrize("test_id", TESTS)
 def test_solution_passes(test_id):
-    ok, msg = run_test(NB, test_id)
+    ok, msg = NB.run_test(test_id)
     assert ok, msg
 
 
@@ -204,7 +203,7 @@ MUTANTS = {
 @pytest.mark.parametrize("name", MUTANTS)
 def test_mutant_fails_with_a_pointed_message(name):
     test_id, gid, body, keyword = MUTANTS[name]
-    ok, msg = run_test(NB, test_id, replace={gid: solution_with(gid, body)})
+    ok, msg = NB.run_test(test_id, replace={gid: solution_with(gid, body)})
     assert not ok, f"mutant {name!r} passed {test_id}"
     assert keyword in msg, f"mutant {name!r}: message does not say {keyword!r}: {msg}"
 
@@ -266,7 +265,7 @@ ALTERNATIVES = {
 @pytest.mark.parametrize("name", ALTERNATIVES)
 def test_other_correct_styles_pass(name):
     test_id, gid, body = ALTERNATIVES[name]
-    ok, msg = run_test(NB, test_id, replace={gid: solution_with(gid, body)})
+    ok, msg = NB.run_test(test_id, replace={gid: solution_with(gid, body)})
     assert ok, f"correct style {name!r} failed {test_id}: {msg}"
 
 
@@ -275,7 +274,7 @@ def test_random_search_int_check_passes_on_other_seeds():
     overwhelming probability (Hoeffding, 2e-9 per value): it holds on many other seeds too."""
     from helpers.checks import counts_bound
 
-    ns = namespace(NB)
+    ns = NB.namespace()
     bound = counts_bound(4000, 0.25)
     for seed in range(40):
         ints = [t["hyper"]["n_h"] for t in ns["random_search"](
@@ -289,9 +288,9 @@ def test_random_search_names_a_wrong_sampler():
     """random_search calls the learner's sample_log_uniform (its docstring says so): when that
     one is wrong, the message names it instead of blaming random_search."""
     wrong = solution_with("sample_log_uniform", "values = rng.uniform(low, high, size=n)")
-    ok, msg = run_test(NB, "test_random_search", replace={"sample_log_uniform": wrong})
+    ok, msg = NB.run_test("test_random_search", replace={"sample_log_uniform": wrong})
     assert not ok and "calls your `sample_log_uniform`" in msg, msg
-    ok, msg = run_test(NB, "test_sample_beta", replace={"sample_log_uniform": wrong})
+    ok, msg = NB.run_test("test_sample_beta", replace={"sample_log_uniform": wrong})
     assert not ok and "calls your `sample_log_uniform`" in msg, msg
 
 
@@ -299,7 +298,7 @@ def test_random_search_names_a_wrong_sampler():
 
 @pytest.fixture(scope="module")
 def ns():
-    return namespace(NB)
+    return NB.namespace()
 
 
 def test_normalization_explorer_redraws_and_shows_divergence(ns):

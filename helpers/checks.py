@@ -217,6 +217,44 @@ def prerequisite(needed: str, ok: bool, user: str, what: str) -> None:
                           "(its test cell says how), then run this check again.")
 
 
+# ---------------------------------------------------------------- what a function of yours calls
+def uses(fn: Callable, names: Iterable[str] = (), modules: Iterable[str] = ()) -> list[str]:
+    """The names that ``fn`` (and every notebook function it calls) refers to which are in
+    ``names`` or belong to one of ``modules`` (e.g. "helpers", "scipy"), sorted. The one place
+    where a check reads the learner's code instead of calling it (e.g. "write the loop
+    yourself; don't call scipy's check_grad")."""
+    names, modules = set(names), tuple(modules)
+    found: set[str] = set()
+    seen: set[int] = set()
+    todo = [fn]
+    while todo:
+        f = todo.pop()
+        code = getattr(f, "__code__", None)
+        if not isinstance(code, types.CodeType) or id(f) in seen:
+            continue
+        seen.add(id(f))
+        namespace = getattr(f, "__globals__", {})
+        codes, referred = [code], set()
+        while codes:
+            c = codes.pop()
+            referred.update(c.co_names)
+            codes += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+        for name in referred:
+            obj = namespace.get(name)
+            where = (obj.__name__ if isinstance(obj, types.ModuleType)
+                     else getattr(obj, "__module__", "") or "") if obj is not None else ""
+            if name in names or name.startswith(modules) or (modules and where.startswith(modules)):
+                found.add(name)
+            elif isinstance(obj, types.FunctionType) and obj.__module__ == f.__module__:
+                todo.append(obj)
+    return sorted(found)
+
+
+def helpers_called(fn: Callable) -> list[str]:
+    """Names of the course's helpers that ``fn`` (or a notebook function it calls) refers to."""
+    return uses(fn, modules=("helpers",))
+
+
 # ---------------------------------------------------------------- comparisons
 def as_array(x: Any, what: str) -> np.ndarray:
     """``x`` as a float array, or a sentence saying that ``what`` is not numbers."""

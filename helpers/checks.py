@@ -372,6 +372,113 @@ def counts_bound(n: int, p: float, p_false_alarm: float = 1e-9) -> float:
     return float(np.sqrt(n * np.log(2 / p_false_alarm) / 2))
 
 
+# ---------------------------------------------------------------- initializers (notebook 01 …)
+def check_layer_parameters(p: Any, dims: list[int], fn: str) -> None:
+    """Keys, types and shapes of the parameters that ``fn`` made for layer sizes ``dims``."""
+    L = len(dims) - 1
+    check(isinstance(p, dict), f"{fn} must return a dict, got {type(p).__name__}: did you forget "
+          "`return parameters`?")
+    want = {f"{k}{l}" for l in range(1, L + 1) for k in "Wb"}
+    check(set(p) == want, f"for layers_dims={list(dims)} the keys should be {sorted(want)} (L = "
+          f"len(layers_dims) - 1 = {L} layers with weights), got {sorted(p)}: check the range of "
+          "your loop, it runs l = 1, ..., L")
+    for l in range(1, L + 1):
+        W, b = np.asarray(p[f"W{l}"]), np.asarray(p[f"b{l}"])
+        swapped = W.shape == (dims[l - 1], dims[l]) and dims[l - 1] != dims[l]
+        check(W.shape == (dims[l], dims[l - 1]),
+              f"W{l} has shape {W.shape} but must be (n^[{l}], n^[{l - 1}]) = "
+              f"{(dims[l], dims[l - 1])}" + (" (rows and columns swapped: W^[l] has n^[l] rows, one "
+                                             "per unit of layer l)" if swapped else ""))
+        check(b.shape == (dims[l], 1), f"b{l} has shape {b.shape} but must be a column (n^[{l}], 1)"
+              f" = {(dims[l], 1)}" + (": use np.zeros((n, 1)), not np.zeros(n)" if b.ndim == 1 else ""))
+        check(np.issubdtype(W.dtype, np.floating) and np.issubdtype(b.dtype, np.floating),
+              f"W{l} and b{l} must hold floats (got {W.dtype}, {b.dtype}): gradient descent will "
+              "add fractions to them")
+
+
+def check_uses_rng(fn: Callable, dims: list[int], **kwargs: Any) -> None:
+    """Same generator state, same parameters (whatever the global seed); another seed, others;
+    and ``dims`` left unchanged."""
+    saved = np.random.get_state()
+    args = Snapshot(layers_dims=dims)
+    try:
+        np.random.seed(0)
+        p1 = fn(dims, np.random.default_rng(123), **kwargs)
+        np.random.seed(1)
+        p2 = fn(dims, np.random.default_rng(123), **kwargs)
+    finally:
+        np.random.set_state(saved)
+    args.check_unchanged(getattr(fn, "__name__", "your function"))
+    check(all(np.array_equal(p1[k], p2[k]) for k in p1),
+          "two generators with the same seed gave different weights: draw from the `rng` argument "
+          "(rng.standard_normal), not from the global np.random functions")
+    p3 = fn(dims, np.random.default_rng(456), **kwargs)
+    check(not np.array_equal(p1["W1"], p3["W1"]), "generators with different seeds gave the same "
+          "weights: use the `rng` you are given, not a generator of your own")
+
+
+def check_weight_scale(fn: Callable, name: str, dims: list[int],
+                       want: Callable[[int, int], float],
+                       mistakes: list[tuple[str, Callable[[int, int], float]]], seed: int) -> None:
+    """Zero biases; weights centred, Gaussian-shaped, with the standard deviation
+    ``want(n_prev, n)`` in every large W^[l]; else the first of ``mistakes`` (why, std) that the
+    weights match is named."""
+    p = fn(list(dims), np.random.default_rng(seed))
+    check_layer_parameters(p, dims, getattr(fn, "__name__", name))
+    for l in range(1, len(dims)):
+        check(np.all(np.asarray(p[f"b{l}"]) == 0),
+              f"b{l} is not zero: {name} initialization starts every bias at 0")
+    stds = {l: float(np.std(p[f"W{l}"])) for l in range(1, len(dims)) if np.size(p[f"W{l}"]) >= 5000}
+    for l, s in stds.items():
+        W = np.asarray(p[f"W{l}"], dtype=float)
+        check(abs(W.mean()) < 0.1 * s, f"W{l} has mean {W.mean():.3g}, but the weights must be "
+              "centred on 0: rng.random draws from [0, 1); use rng.standard_normal")
+        # the shape of the law, not only its spread: a Gaussian puts 4.55 % beyond two standard
+        # deviations, a uniform law of the same spread none
+        beyond = float(np.mean(np.abs(W) > 2 * s))
+        check(0.03 < beyond < 0.065, f"{beyond:.1%} of the weights of W{l} lie beyond two standard "
+              "deviations, but Gaussian numbers put 4.6% there: draw them with rng.standard_normal "
+              "(not a uniform distribution)")
+    if all(abs(s / want(dims[l - 1], dims[l]) - 1) < 0.04 for l, s in stds.items()):
+        return
+    for why, alt in mistakes:
+        if all(abs(s / alt(dims[l - 1], dims[l]) - 1) < 0.04 for l, s in stds.items()):
+            fail(f"{name}: the standard deviations of your weights match {why}")
+    l, s = next(iter(stds.items()))
+    fail(f"{name}: the standard deviation of W{l} (shape {np.shape(p[f'W{l}'])}) is {s:.4g}, but "
+         f"it should be {want(dims[l - 1], dims[l]):.4g}")
+
+
+# ---------------------------------------------------------------- optimizer states (notebook 05)
+def check_zero_state(init: Callable, layer_dims: list[int], seed: int,
+                     names: tuple[str, ...] = ("v",)) -> None:
+    """``init(parameters)`` returns one zero state per name (a dict, or a tuple of dicts for
+    several): keys "d" + each parameter's name, new zero arrays of the parameter's shape, no two
+    states sharing arrays, and the parameters left unchanged."""
+    fn = getattr(init, "__name__", "the initializer")
+    params = random_parameters(layer_dims, np.random.default_rng(seed))
+    args = Snapshot(parameters=params)
+    out = init(params)
+    args.check_unchanged(fn)
+    if len(names) > 1:
+        check(isinstance(out, tuple) and len(out) == len(names),
+              f"{fn} must return the tuple ({', '.join(names)})")
+    states = out if len(names) > 1 else (out,)
+    for what, state in zip(names, states):
+        check_keys(state, ["d" + k for k in params], f"{what}", "a 'd' before each parameter's name")
+        for k, p in params.items():
+            z = as_array(state["d" + k], f"{what}['d{k}']")
+            check(z.shape == p.shape, f"{what}['d{k}'] has shape {z.shape}, expected {p.shape}")
+            check(np.all(z == 0), f"{what}['d{k}'] must start at zero")
+            check(not shares_memory(state["d" + k], p), f"{what}['d{k}'] shares memory with "
+                  f"parameters['{k}']: make new arrays (np.zeros_like)")
+    for i in range(len(states)):
+        for j in range(i + 1, len(states)):
+            check(states[i] is not states[j] and not any(
+                shares_memory(states[i][k], states[j][k]) for k in states[i]),
+                f"{names[i]} and {names[j]} are the same arrays: make separate dicts of new zero arrays")
+
+
 # ---------------------------------------------------------------- problem builders
 def random_parameters(layer_dims: list[int], rng: np.random.Generator,
                       scale: float | None = None) -> dict[str, np.ndarray]:

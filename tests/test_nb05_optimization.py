@@ -248,7 +248,8 @@ def initialize_velocity(parameters):
 """
 
 
-@pytest.mark.parametrize("src,keyword", [(VEL_ALIAS, "shares memory"), (VEL_NO_D, "keys")])
+@pytest.mark.parametrize("src,keyword", [(VEL_ALIAS, "changed its argument parameters"),
+                                         (VEL_NO_D, "keys")])
 def test_velocity_mistakes_fail(src, keyword):
     NB.must_fail("test_initialize_velocity", {"initialize_velocity": src}, keyword)
 

@@ -176,3 +176,35 @@ def test_snapshot_names_the_changed_entry():
     assert snap.changed() == ["grads['dW1']"]
     with pytest.raises(checks.CheckFailed, match=r"changed its argument grads\['dW1'\]"):
         snap.check_unchanged("update")
+
+
+@pytest.mark.parametrize("prefix", ["01", "02", "03", "04", "05", "06", "07"])
+def test_every_test_cell_says_do_this_exercise_first_in_the_release(prefix):
+    """The untouched release: each test cell names its own exercise as not done, in a sentence."""
+    nb = Notebook(prefix)
+    stubs = {gid: stub(src) for gid, src in nb.solutions().items()}
+    ns = nb.namespace(stubs)
+    for _, test_id, _ in nb.cells("test"):
+        ok, msg = nb.run_test(test_id, ns=ns)
+        own = test_id.removeprefix("test_")
+        assert not ok and msg.startswith("ExerciseNotDone: ") and f"`{own}`" in msg, (test_id, msg)
+
+
+_CONTRACT = ("unchanged", "not changed", "in place", "read-only")
+
+
+@pytest.mark.parametrize("prefix", ["01", "02", "03", "04", "05", "06", "07"])
+def test_every_graded_function_states_whether_it_changes_its_arguments(prefix):
+    """Guide §4: the docstring says whether the function may change its arguments (functions
+    of numbers and tensors only, which cannot be changed, are exempt)."""
+    import ast
+
+    nb = Notebook(prefix)
+    scalar_only = {"diagnose_bias_variance", "forward_propagation_1d", "backward_propagation_1d",
+                   "gradient_check_1d", "update_lr", "schedule_lr_decay", "sample_log_uniform",
+                   "sample_beta", "one_hot_matrix", "compute_total_loss", "train_step"}
+    for gid, src in nb.solutions().items():
+        for node in ast.parse(src).body:
+            if isinstance(node, ast.FunctionDef) and node.name not in scalar_only:
+                doc = ast.get_docstring(node) or ""
+                assert any(w in doc for w in _CONTRACT), f"{prefix} {node.name}: no contract in {doc!r}"

@@ -203,7 +203,7 @@ def test_every_graded_function_states_whether_it_changes_its_arguments(prefix):
     scalar_only = {"diagnose_bias_variance", "forward_propagation_1d", "backward_propagation_1d",
                    "gradient_check_1d", "update_lr", "schedule_lr_decay", "sample_log_uniform",
                    "sample_beta", "one_hot_matrix", "compute_total_loss", "train_step"}
-    for gid, src in nb.solutions().items():
+    for src in nb.solutions().values():
         for node in ast.parse(src).body:
             if isinstance(node, ast.FunctionDef) and node.name not in scalar_only:
                 doc = ast.get_docstring(node) or ""

@@ -114,8 +114,10 @@ CUT = """
 
 MB_MUTANTS = {
     "original order": _mb("    sX, sY = X, Y\n", CUT),
-    "different permutations": _mb(
+    "same permutation to X and to Y": _mb(
         "    sX, sY = X[:, rng.permutation(m)], Y[:, rng.permutation(m)]\n", CUT),
+    # only X shuffled: told the labels no longer match (not that two permutations were used)
+    "no longer match their examples": _mb("    sX, sY = X[:, rng.permutation(m)], Y\n", CUT),
     "partial mini-batch of 20 examples is missing": _mb(SHUFFLE, """
     return [(sX[:, k:k + mini_batch_size], sY[:, k:k + mini_batch_size])
             for k in range(0, m - mini_batch_size + 1, mini_batch_size)]

@@ -137,13 +137,6 @@ MB_MUTANTS = {
                          CUT),
     "was changed": _mb("    perm = rng.permutation(m)\n    X[:] = X[:, perm]\n    Y[:] = Y[:, perm]\n"
                        "    sX, sY = X, Y\n", CUT),
-    "from helpers": MB_HEAD + """
-    from helpers.data import split
-    n = -(-m // mini_batch_size)
-    sizes = [mini_batch_size] * (m // mini_batch_size) + ([m % mini_batch_size] if m % mini_batch_size else [])
-    parts = split(X, Y, [s / m for s in sizes], rng)
-    return [(parts[2 * i], parts[2 * i + 1]) for i in range(n)]
-""",
 }
 
 

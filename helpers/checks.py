@@ -130,7 +130,7 @@ class exercise:  # noqa: N801 - used as a statement, `with exercise("f") as ex:`
             raise CheckFailed(str(exc) or f"`{self.name}` failed a check") from None
         if "NotImplementedError" in _names(exc):
             who = _raiser(exc, self._namespace) or self.name
-            RESULTS[self.name] = ("not done", code)
+            RESULTS[self.name] = ("not done" if who == self.name else "failed", code)
             raise ExerciseNotDone(who, needed_by=self.name) from None
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not ours
             return False

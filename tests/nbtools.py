@@ -151,9 +151,10 @@ class Notebook:
     def code_cell(self, cell_id: str) -> str:
         return code_cell(self.path, cell_id)
 
-    def must_pass(self, test_id: str, replace: dict[str, str] | None = None) -> None:
+    def must_pass(self, test_id: str, replace: dict[str, str] | None = None,
+                  ns: dict | None = None) -> None:
         """The test accepts this correct solution (another style)."""
-        ok, msg = self.run_test(test_id, replace)
+        ok, msg = self.run_test(test_id, replace, ns)
         assert ok, f"{test_id} rejected a correct solution: {msg}"
 
 

@@ -84,8 +84,7 @@ def test_notebook_structure_and_clean():
 # ---------------------------------------------------------------- the reference passes
 @pytest.mark.parametrize("name", EXERCISES)
 def test_reference_solution_passes(name):
-    ok, msg = NB.run_test(f"test_{name}")
-    assert ok, msg
+    NB.must_pass(f"test_{name}")
 
 
 # ---------------------------------------------------------------- other correct styles pass

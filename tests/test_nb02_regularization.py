@@ -18,9 +18,6 @@ def base_ns():
     return NB.namespace()
 
 
-def check(test_id, replace=None, ns=None):
-    return NB.run_test(test_id, replace=replace, ns=ns)
-
 
 def test_structure():
     kinds = {(k, g) for k, g, _ in NB.cells()}
@@ -36,8 +33,7 @@ def test_structure():
     "test_split_train_dev_test", "test_diagnose_bias_variance",
     "test_compute_cost_with_regularization", "test_backward_propagation_with_regularization"])
 def test_reference_solution_passes(base_ns, test_id):
-    ok, msg = check(test_id, ns=base_ns)
-    assert ok, msg
+    NB.must_pass(test_id, ns=base_ns)
 
 
 # ---------------------------------------------------------------- split_train_dev_test
@@ -121,14 +117,13 @@ BOUNDARY_MUTANTS = {
 @pytest.mark.parametrize("name", sorted(BOUNDARY_MUTANTS))
 def test_diagnose_boundary_mutants_fail(name):
     src, keyword = BOUNDARY_MUTANTS[name]
-    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
-    assert not ok and keyword in msg, msg
+    msg = NB.must_fail("test_diagnose_bias_variance", {"diagnose_bias_variance": src}, keyword)
     if name != "greater_or_equal":
         assert ">=" not in msg, f"{name} is told about >= although it used >: {msg}"
 
 
 def test_diagnose_with_if_chain_passes():
-    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": DIAG_HEAD + """
+    ok, msg = NB.run_test("test_diagnose_bias_variance", {"diagnose_bias_variance": DIAG_HEAD + """
     bias, variance = train_error - base_error, dev_error - train_error
     if bias > threshold:
         return "high bias and high variance" if variance > threshold else "high bias"
@@ -140,7 +135,7 @@ def test_diagnose_with_if_chain_passes():
 @pytest.mark.parametrize("name", sorted(SPLIT_MUTANTS))
 def test_split_mutants_fail(name):
     src, keyword = SPLIT_MUTANTS[name]
-    ok, msg = check("test_split_train_dev_test", {"split_train_dev_test": src})
+    ok, msg = NB.run_test("test_split_train_dev_test", {"split_train_dev_test": src})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -177,8 +172,7 @@ def split_train_dev_test(X, Y, fractions, rng):
 
 @pytest.mark.parametrize("i", range(len(SPLIT_ALTERNATIVES)))
 def test_split_alternatives_pass(i):
-    ok, msg = check("test_split_train_dev_test", {"split_train_dev_test": SPLIT_ALTERNATIVES[i]})
-    assert ok, msg
+    NB.must_pass("test_split_train_dev_test", {"split_train_dev_test": SPLIT_ALTERNATIVES[i]})
 
 
 # ---------------------------------------------------------------- diagnose_bias_variance
@@ -209,7 +203,7 @@ DIAG_MUTANTS = {
 @pytest.mark.parametrize("name", sorted(DIAG_MUTANTS))
 def test_diagnose_mutants_fail(name):
     src, keyword = DIAG_MUTANTS[name]
-    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
+    ok, msg = NB.run_test("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -222,8 +216,7 @@ def diagnose_bias_variance(train_error, dev_error, base_error, threshold=0.05):
     return labels[(bool(train_error - base_error > threshold),
                    bool(dev_error - train_error > threshold))]
 '''
-    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
-    assert ok, msg
+    NB.must_pass("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
 
 
 # ---------------------------------------------------------------- compute_cost_with_regularization
@@ -253,7 +246,7 @@ COST_MUTANTS = {
 def test_cost_mutants_fail(name):
     penalty, keyword = COST_MUTANTS[name]
     src = COST.format(penalty=penalty)
-    ok, msg = check("test_compute_cost_with_regularization",
+    ok, msg = NB.run_test("test_compute_cost_with_regularization",
                     {"compute_cost_with_regularization": src})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
@@ -285,7 +278,7 @@ def compute_cost_with_regularization(AL, Y, parameters, lambd):
 
 @pytest.mark.parametrize("i", range(len(COST_ALTERNATIVES)))
 def test_cost_alternatives_pass(i):
-    ok, msg = check("test_compute_cost_with_regularization",
+    ok, msg = NB.run_test("test_compute_cost_with_regularization",
                     {"compute_cost_with_regularization": COST_ALTERNATIVES[i]})
     assert ok, msg
 
@@ -324,7 +317,7 @@ BACK_MUTANTS = {
 @pytest.mark.parametrize("name", sorted(BACK_MUTANTS))
 def test_backward_mutants_fail(name):
     fmt, keyword = BACK_MUTANTS[name]
-    ok, msg = check("test_backward_propagation_with_regularization",
+    ok, msg = NB.run_test("test_backward_propagation_with_regularization",
                     {"backward_propagation_with_regularization": BACK.format(**fmt)})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
@@ -334,7 +327,7 @@ def test_backward_is_judged_alone_with_a_wrong_cost():
     """A right backward pass with a wrong cost (λ/m) keeps its points: each exercise's test
     judges only the function it grades (issue 16)."""
     wrong_cost = COST.format(penalty="lambd / m * sum(np.sum(W ** 2) for W in Ws)")
-    ok, msg = check("test_backward_propagation_with_regularization",
+    ok, msg = NB.run_test("test_backward_propagation_with_regularization",
                     {"compute_cost_with_regularization": wrong_cost})
     assert ok, msg
 
@@ -357,7 +350,7 @@ def backward_propagation_with_regularization(X, Y, cache, lambd):
             dZ = np.dot(Ws[l].T, dZ) * np.where(Zs[l - 1] > 0, 1.0, 0.0)
     return grads
 '''
-    ok, msg = check("test_backward_propagation_with_regularization",
+    ok, msg = NB.run_test("test_backward_propagation_with_regularization",
                     {"backward_propagation_with_regularization": src})
     assert ok, msg
 

@@ -19,9 +19,6 @@ def base_ns():
     return NB.namespace()
 
 
-def check(test_id, replace=None, ns=None):
-    return NB.run_test(test_id, replace=replace, ns=ns)
-
 
 def test_structure():
     kinds = {(k, g) for k, g, _ in NB.cells()}
@@ -35,8 +32,7 @@ def test_structure():
 
 @pytest.mark.parametrize("test_id", [f"test_{FWD}", f"test_{BWD}"])
 def test_reference_solution_passes(base_ns, test_id):
-    ok, msg = check(test_id, ns=base_ns)
-    assert ok, msg
+    NB.must_pass(test_id, ns=base_ns)
 
 
 # ---------------------------------------------------------------- forward
@@ -81,7 +77,7 @@ FWD_MUTANTS = {
 @pytest.mark.parametrize("name", sorted(FWD_MUTANTS))
 def test_forward_mutants_fail(name):
     fmt, keyword = FWD_MUTANTS[name]
-    ok, msg = check(f"test_{FWD}", {FWD: FWD_SRC.format(**fmt)})
+    ok, msg = NB.run_test(f"test_{FWD}", {FWD: FWD_SRC.format(**fmt)})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -126,8 +122,7 @@ def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
 
 @pytest.mark.parametrize("i", range(len(FWD_ALTERNATIVES)))
 def test_forward_alternatives_pass(i):
-    ok, msg = check(f"test_{FWD}", {FWD: FWD_ALTERNATIVES[i]})
-    assert ok, msg
+    NB.must_pass(f"test_{FWD}", {FWD: FWD_ALTERNATIVES[i]})
 
 
 # ---------------------------------------------------------------- backward
@@ -176,7 +171,7 @@ RECOMPUTE = BWD_SRC.format(**BOK).replace("dW2 = dZ2 @ A1.T / m", "dW2 = dZ2 @ n
 
 
 def test_backward_recomputing_relu_is_told_so():
-    ok, msg = check(f"test_{BWD}", {BWD: RECOMPUTE})
+    ok, msg = NB.run_test(f"test_{BWD}", {BWD: RECOMPUTE})
     assert not ok
     assert "instead of recomputing relu(Z1)" in msg
     assert "forgot" not in msg and "does not change with keep_prob" not in msg
@@ -184,20 +179,19 @@ def test_backward_recomputing_relu_is_told_so():
 
 def test_backward_without_mask_but_with_a_style_relu_passes():
     """dZ = dA / keep_prob * (A > 0) uses the cached, masked A: dropped units get no gradient."""
-    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**dict(BOK, drop1="dA1 / keep_prob",
+    ok, msg = NB.run_test(f"test_{BWD}", {BWD: BWD_SRC.format(**dict(BOK, drop1="dA1 / keep_prob",
                                                                  drop2="dA2 / keep_prob"))})
     assert ok, msg
 
 
 def test_backward_z_style_passes():
-    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
-    assert ok, msg
+    NB.must_pass(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
 
 
 @pytest.mark.parametrize("name", sorted(BWD_MUTANTS))
 def test_backward_mutants_fail(name):
     fmt, keyword = BWD_MUTANTS[name]
-    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**fmt)})
+    ok, msg = NB.run_test(f"test_{BWD}", {BWD: BWD_SRC.format(**fmt)})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -217,8 +211,7 @@ def backward_propagation_with_dropout(X, Y, cache, keep_prob):
             dZ = np.where(Z > 0, dA, 0.0)
     return grads
 '''
-    ok, msg = check(f"test_{BWD}", {BWD: src})
-    assert ok, msg
+    NB.must_pass(f"test_{BWD}", {BWD: src})
 
 
 # ---------------------------------------------------------------- the explorer

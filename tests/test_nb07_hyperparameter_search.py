@@ -35,8 +35,7 @@ def test_the_notebook_has_the_five_graded_tests():
 
 @pytest.mark.parametrize("test_id", TESTS)
 def test_solution_passes(test_id):
-    ok, msg = NB.run_test(test_id)
-    assert ok, msg
+    NB.must_pass(test_id)
 
 
 RS_LOOP = """

@@ -88,7 +88,10 @@ GOOD_DIFF = "abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))"
     (GOOD_APPROX, "abs(grad - gradapprox) / abs(gradapprox)", "sum of both norms"),
     (GOOD_APPROX, "abs(grad - gradapprox)", "sum of both norms"),
     (GOOD_APPROX, "(grad - gradapprox) / (grad + gradapprox)", "norms"),
-], ids=["one-sided", "missing-2", "norm-grad", "norm-approx", "no-denominator", "no-abs"])
+    # issue 16 neighbour: |grad + gradapprox| equals the sum of norms only when the signs agree
+    (GOOD_APPROX, "abs(grad - gradapprox) / abs(grad + gradapprox)", "a relative difference is at most 1"),
+], ids=["one-sided", "missing-2", "norm-grad", "norm-approx", "no-denominator", "no-abs",
+        "norm-of-sum"])
 def test_gradient_check_1d_rejects(approx, difference, keyword):
     NB.must_fail("test_gradient_check_1d",
           {"gradient_check_1d": CHECK_1D.format(approx=approx, difference=difference)}, keyword)

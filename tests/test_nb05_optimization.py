@@ -193,6 +193,7 @@ EWA_MUTANTS = {
     return np.array(res)
 """,
     "v_0 = 0": _ewa(OK_UPDATE, OK_OUT, v0="values[0]"),
+    "are swapped": _ewa("(1 - beta) * v + beta * values[t - 1]", OK_OUT),
     "only when bias_correction": _ewa(OK_UPDATE, "v / (1 - beta**t)"),
 }
 

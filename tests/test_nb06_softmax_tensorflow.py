@@ -420,8 +420,11 @@ def compute_total_loss(logits, labels):
 def compute_total_loss(logits, labels):
     return -tf.reduce_sum(labels * tf.math.log(tf.nn.softmax(logits, axis=0)))
 ''', "not as log(softmax(z))"),
+    # the log of the raw logits is NaN already for moderate logits: not told about underflow
+    ("def compute_total_loss(logits, labels):\n    return -tf.reduce_sum(labels * tf.math.log(logits))\n",
+     "for moderate logits"),
 ], ids=["averaged", "probabilities_as_logits", "wrong_axis", "no_from_logits", "not_summed",
-        "log_of_softmax"])
+        "log_of_softmax", "log_of_logits"])
 def test_compute_total_loss_rejects_mistakes(src, keyword):
     NB.must_fail("test_compute_total_loss", {"compute_total_loss": src}, keyword)
 

@@ -9,8 +9,11 @@ os.environ.setdefault("HELPERS_PROGRESS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-# tests/ holds shared test tools (nbtools); make them importable as top-level modules.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# tests/ holds shared test tools: import them one way only, as `from tests.nbtools import …`
+# (a second, top-level import path would make a second module object with its own caches).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
 
 @pytest.hookimpl(trylast=True)

@@ -1,12 +1,17 @@
 """Run pieces of a source notebook in-process, to test its autograder cells.
 
-``run_test(nb, "test_f", replace={"f": src})`` executes the notebook's setup cells, every
-solution cell (with the solution cell ``f`` replaced by ``src``, e.g. a plausible mistake or a
-correct solution in another style), then the test cell ``test_f``; it returns (passed, message).
-This is how the tests show that each autograder test rejects the classic mistakes and accepts
-every correct solution.
+Import it one way only, ``from tests.nbtools import Notebook`` (one module object, one cache).
+A test file starts with::
 
-Conventions of the source notebooks that this relies on:
+    NB = Notebook("05")
+    pytestmark = NB.pytestmark
+
+``NB.must_fail("test_f", {"f": src}, "keyword")`` executes the notebook's setup cells, every
+solution cell (the one whose grade_id is "f" replaced by ``src``, a plausible mistake), then the
+test cell ``test_f``, and asserts that it fails with a message containing ``keyword``;
+``NB.must_pass("test_f", {"f": src})`` asserts that a correct solution in another style passes.
+
+Conventions of the source notebooks that this relies on (cells read with grading.notebooks):
 * setup cells: code cells whose nbgrader grade_id starts with "setup" (imports, data, seeds);
 * solution cells: nbgrader ``solution: true``, grade_id = the function's name;
 * test cells: nbgrader ``grade: true``, grade_id = ``test_<function>``;
@@ -15,12 +20,16 @@ Conventions of the source notebooks that this relies on:
 
 from __future__ import annotations
 
+import ast
 import os
 import textwrap
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import nbformat
+import pytest
+
+from grading import notebooks as gn
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("HELPERS_PROGRESS", "0")
@@ -39,19 +48,20 @@ def notebook_path(prefix: str) -> Path:
     return found[0]
 
 
+def _kind(cell) -> str:
+    gid = gn.grade_id(cell) or ""
+    if gn.is_solution(cell):
+        return "solution"
+    if gn.is_test(cell):
+        return "test"
+    return "setup" if gid.startswith("setup") else "other"
+
+
 @cache
 def _cells(path: str) -> tuple:
-    nb = nbformat.read(path, as_version=4)
-    out = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code":
-            continue
-        gid = meta.get("grade_id", "")
-        kind = ("solution" if meta.get("solution") else "test" if meta.get("grade")
-                else "setup" if gid.startswith("setup") else "other")
-        out.append((kind, gid, cell.source))
-    return tuple(out)
+    nb = gn.read(path)
+    return tuple((_kind(c), gn.grade_id(c) or "", gn.source_text(c))
+                 for c in nb.cells if c.get("cell_type") == "code")
 
 
 def cells(path: Path | str, kind: str | None = None) -> list[tuple[str, str, str]]:
@@ -61,6 +71,18 @@ def cells(path: Path | str, kind: str | None = None) -> list[tuple[str, str, str
 
 def _clean(src: str) -> str:
     return "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+def stub(src: str) -> str:
+    """The release's version of a solution cell: every function it defines raises
+    NotImplementedError (as nbgrader's ``raise NotImplementedError()`` stub does)."""
+    tree = ast.parse(textwrap.dedent(src))
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            node.body = [ast.parse("raise NotImplementedError()").body[0]]
+            out.append(ast.unparse(node))
+    return "\n\n".join(out)
 
 
 def namespace(path: Path | str, replace: dict[str, str] | None = None) -> dict:
@@ -88,3 +110,57 @@ def run_test(path: Path | str, test_id: str, replace: dict[str, str] | None = No
     except Exception as exc:  # a failing test: AssertionError, or the learner's code raising
         return False, f"{type(exc).__name__}: {exc}"
     return True, ""
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """One source notebook's test tools: ``Notebook("05")``."""
+
+    prefix: str
+
+    @property
+    def path(self) -> Path:
+        return notebook_path(self.prefix)
+
+    @property
+    def pytestmark(self):
+        return pytest.mark.xdist_group(f"nb{self.prefix}")
+
+    def cells(self, kind: str | None = None) -> list[tuple[str, str, str]]:
+        return cells(self.path, kind)
+
+    def solutions(self) -> dict[str, str]:
+        return {gid: src for _, gid, src in self.cells("solution")}
+
+    def namespace(self, replace: dict[str, str] | None = None) -> dict:
+        return namespace(self.path, replace)
+
+    def run_test(self, test_id: str, replace: dict[str, str] | None = None,
+                 ns: dict | None = None) -> tuple[bool, str]:
+        return run_test(self.path, test_id, replace, ns)
+
+    def must_fail(self, test_id: str, replace: dict[str, str], keyword: str | list[str]) -> str:
+        """The test rejects this mistake with a message naming it (every keyword, any case)."""
+        ok, msg = self.run_test(test_id, replace)
+        keywords = [keyword] if isinstance(keyword, str) else keyword
+        assert not ok, f"{test_id} accepted a wrong solution ({keywords} expected)"
+        for k in keywords:
+            assert k.lower() in msg.lower(), f"{test_id}: message {msg!r} lacks {k!r}"
+        return msg
+
+    def code_cell(self, cell_id: str) -> str:
+        return code_cell(self.path, cell_id)
+
+    def must_pass(self, test_id: str, replace: dict[str, str] | None = None,
+                  ns: dict | None = None) -> None:
+        """The test accepts this correct solution (another style)."""
+        ok, msg = self.run_test(test_id, replace, ns)
+        assert ok, f"{test_id} rejected a correct solution: {msg}"
+
+
+def code_cell(path: Path | str, cell_id: str) -> str:
+    """The source of the code cell whose nbformat id is ``cell_id`` (e.g. a "See it" cell)."""
+    for c in gn.read(path).cells:
+        if c.get("id") == cell_id and c.get("cell_type") == "code":
+            return gn.source_text(c)
+    raise KeyError(f"{path} has no code cell with id {cell_id!r}")

@@ -7,29 +7,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import Notebook
 
-pytestmark = pytest.mark.xdist_group("nb02")
-
-NB = notebook_path("02")
+NB = Notebook("02")
+pytestmark = NB.pytestmark
 
 
 @pytest.fixture(scope="module")
 def base_ns():
-    return namespace(NB)
+    return NB.namespace()
 
-
-def check(test_id, replace=None, ns=None):
-    return run_test(NB, test_id, replace=replace, ns=ns)
 
 
 def test_structure():
-    kinds = {(k, g) for k, g, _ in cells(NB)}
+    kinds = {(k, g) for k, g, _ in NB.cells()}
     for fn in ("split_train_dev_test", "diagnose_bias_variance",
                "compute_cost_with_regularization", "backward_propagation_with_regularization"):
         assert ("solution", fn) in kinds
         assert ("test", f"test_{fn}") in kinds
-    for _, _, src in cells(NB, "solution"):
+    for _, _, src in NB.cells("solution"):
         assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
 
 
@@ -37,8 +33,7 @@ def test_structure():
     "test_split_train_dev_test", "test_diagnose_bias_variance",
     "test_compute_cost_with_regularization", "test_backward_propagation_with_regularization"])
 def test_reference_solution_passes(base_ns, test_id):
-    ok, msg = check(test_id, ns=base_ns)
-    assert ok, msg
+    NB.must_pass(test_id, ns=base_ns)
 
 
 # ---------------------------------------------------------------- split_train_dev_test
@@ -73,23 +68,74 @@ def split_train_dev_test(X, Y, fractions, rng):
     a = int(round(fractions[0] * m)); d = int(round(fractions[1] * m))
     return Xs[:, :a], Ys[:, :a], Xs[:, a - d:a], Ys[:, a - d:a], Xs[:, a + d:], Ys[:, a + d:]
 ''', "appear twice"),
-    "delegates_to_core": ('''
-from helpers.data import split
+    # issue 16: shuffles the caller's arrays in place, returns the right sets
+    "shuffles_in_place": ('''
 def split_train_dev_test(X, Y, fractions, rng):
-    return tuple(split(X, Y, fractions, rng))
-''', "don't call helpers' split"),
-    "delegates_via_module": ('''
-import helpers.data as hd
+    m = X.shape[1]
+    p = rng.permutation(m)
+    X[:] = X[:, p]
+    Y[:] = Y[:, p]
+    a = round(fractions[0] * m); b = a + round(fractions[1] * m)
+    return X[:, :a].copy(), Y[:, :a].copy(), X[:, a:b].copy(), Y[:, a:b].copy(), X[:, b:].copy(), Y[:, b:].copy()
+''', "changed its argument X"),
+    # issue 16: int() where the docstring says round() (caught on a fractional part >= .5)
+    "int_instead_of_round": ('''
 def split_train_dev_test(X, Y, fractions, rng):
-    return tuple(hd.split(X, Y, fractions, rng))
-''', "write this yourself"),
+    m = X.shape[1]
+    p = rng.permutation(m)
+    a = int(fractions[0] * m); b = a + int(fractions[1] * m)
+    return X[:, p][:, :a], Y[:, p][:, :a], X[:, p][:, a:b], Y[:, p][:, a:b], X[:, p][:, b:], Y[:, p][:, b:]
+''', "use round(), not int()"),
 }
+
+
+# issue 16: the documented rule "a gap larger than the threshold" tested on the boundary, and
+# a dev error below the train error (no abs() of the gap).
+DIAG_HEAD = "def diagnose_bias_variance(train_error, dev_error, base_error, threshold=0.05):\n"
+BOUNDARY_MUTANTS = {
+    "greater_or_equal": (DIAG_HEAD + """
+    b = train_error - base_error >= threshold
+    v = dev_error - train_error >= threshold
+    return {(1, 1): "high bias and high variance", (1, 0): "high bias", (0, 1): "high variance",
+            (0, 0): "good fit"}[(b, v)]
+""", "use >, not >="),
+    "absolute_gap": (DIAG_HEAD + """
+    b = abs(train_error - base_error) > threshold
+    v = abs(dev_error - train_error) > threshold
+    return {(1, 1): "high bias and high variance", (1, 0): "high bias", (0, 1): "high variance",
+            (0, 0): "good fit"}[(b, v)]
+""", "don't take abs()"),
+    "fixed_threshold": (DIAG_HEAD + """
+    b = train_error - base_error > 0.05
+    v = dev_error - train_error > 0.05
+    return {(1, 1): "high bias and high variance", (1, 0): "high bias", (0, 1): "high variance",
+            (0, 0): "good fit"}[(b, v)]
+""", "threshold argument"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDARY_MUTANTS))
+def test_diagnose_boundary_mutants_fail(name):
+    src, keyword = BOUNDARY_MUTANTS[name]
+    msg = NB.must_fail("test_diagnose_bias_variance", {"diagnose_bias_variance": src}, keyword)
+    if name != "greater_or_equal":
+        assert ">=" not in msg, f"{name} is told about >= although it used >: {msg}"
+
+
+def test_diagnose_with_if_chain_passes():
+    ok, msg = NB.run_test("test_diagnose_bias_variance", {"diagnose_bias_variance": DIAG_HEAD + """
+    bias, variance = train_error - base_error, dev_error - train_error
+    if bias > threshold:
+        return "high bias and high variance" if variance > threshold else "high bias"
+    return "high variance" if variance > threshold else "good fit"
+"""})
+    assert ok, msg
 
 
 @pytest.mark.parametrize("name", sorted(SPLIT_MUTANTS))
 def test_split_mutants_fail(name):
     src, keyword = SPLIT_MUTANTS[name]
-    ok, msg = check("test_split_train_dev_test", {"split_train_dev_test": src})
+    ok, msg = NB.run_test("test_split_train_dev_test", {"split_train_dev_test": src})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -126,8 +172,7 @@ def split_train_dev_test(X, Y, fractions, rng):
 
 @pytest.mark.parametrize("i", range(len(SPLIT_ALTERNATIVES)))
 def test_split_alternatives_pass(i):
-    ok, msg = check("test_split_train_dev_test", {"split_train_dev_test": SPLIT_ALTERNATIVES[i]})
-    assert ok, msg
+    NB.must_pass("test_split_train_dev_test", {"split_train_dev_test": SPLIT_ALTERNATIVES[i]})
 
 
 # ---------------------------------------------------------------- diagnose_bias_variance
@@ -158,7 +203,7 @@ DIAG_MUTANTS = {
 @pytest.mark.parametrize("name", sorted(DIAG_MUTANTS))
 def test_diagnose_mutants_fail(name):
     src, keyword = DIAG_MUTANTS[name]
-    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
+    ok, msg = NB.run_test("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -171,8 +216,7 @@ def diagnose_bias_variance(train_error, dev_error, base_error, threshold=0.05):
     return labels[(bool(train_error - base_error > threshold),
                    bool(dev_error - train_error > threshold))]
 '''
-    ok, msg = check("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
-    assert ok, msg
+    NB.must_pass("test_diagnose_bias_variance", {"diagnose_bias_variance": src})
 
 
 # ---------------------------------------------------------------- compute_cost_with_regularization
@@ -202,7 +246,7 @@ COST_MUTANTS = {
 def test_cost_mutants_fail(name):
     penalty, keyword = COST_MUTANTS[name]
     src = COST.format(penalty=penalty)
-    ok, msg = check("test_compute_cost_with_regularization",
+    ok, msg = NB.run_test("test_compute_cost_with_regularization",
                     {"compute_cost_with_regularization": src})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
@@ -234,7 +278,7 @@ def compute_cost_with_regularization(AL, Y, parameters, lambd):
 
 @pytest.mark.parametrize("i", range(len(COST_ALTERNATIVES)))
 def test_cost_alternatives_pass(i):
-    ok, msg = check("test_compute_cost_with_regularization",
+    ok, msg = NB.run_test("test_compute_cost_with_regularization",
                     {"compute_cost_with_regularization": COST_ALTERNATIVES[i]})
     assert ok, msg
 
@@ -273,18 +317,19 @@ BACK_MUTANTS = {
 @pytest.mark.parametrize("name", sorted(BACK_MUTANTS))
 def test_backward_mutants_fail(name):
     fmt, keyword = BACK_MUTANTS[name]
-    ok, msg = check("test_backward_propagation_with_regularization",
+    ok, msg = NB.run_test("test_backward_propagation_with_regularization",
                     {"backward_propagation_with_regularization": BACK.format(**fmt)})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
 
-def test_backward_blames_a_wrong_cost():
-    """A right backward pass with a wrong cost (λ/m): the test says to fix the cost first."""
+def test_backward_is_judged_alone_with_a_wrong_cost():
+    """A right backward pass with a wrong cost (λ/m) keeps its points: each exercise's test
+    judges only the function it grades (issue 16)."""
     wrong_cost = COST.format(penalty="lambd / m * sum(np.sum(W ** 2) for W in Ws)")
-    ok, msg = check("test_backward_propagation_with_regularization",
+    ok, msg = NB.run_test("test_backward_propagation_with_regularization",
                     {"compute_cost_with_regularization": wrong_cost})
-    assert not ok and "fix that function first" in msg, msg
+    assert ok, msg
 
 
 def test_backward_alternative_passes():
@@ -305,7 +350,7 @@ def backward_propagation_with_regularization(X, Y, cache, lambd):
             dZ = np.dot(Ws[l].T, dZ) * np.where(Zs[l - 1] > 0, 1.0, 0.0)
     return grads
 '''
-    ok, msg = check("test_backward_propagation_with_regularization",
+    ok, msg = NB.run_test("test_backward_propagation_with_regularization",
                     {"backward_propagation_with_regularization": src})
     assert ok, msg
 

@@ -7,37 +7,32 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.nbtools import cells, namespace, notebook_path, run_test
+from tests.nbtools import Notebook
 
-pytestmark = pytest.mark.xdist_group("nb03")
-
-NB = notebook_path("03")
+NB = Notebook("03")
+pytestmark = NB.pytestmark
 FWD, BWD = "forward_propagation_with_dropout", "backward_propagation_with_dropout"
 
 
 @pytest.fixture(scope="module")
 def base_ns():
-    return namespace(NB)
+    return NB.namespace()
 
-
-def check(test_id, replace=None, ns=None):
-    return run_test(NB, test_id, replace=replace, ns=ns)
 
 
 def test_structure():
-    kinds = {(k, g) for k, g, _ in cells(NB)}
+    kinds = {(k, g) for k, g, _ in NB.cells()}
     for fn in (FWD, BWD):
         assert ("solution", fn) in kinds and ("test", f"test_{fn}") in kinds
     # the L2 functions of notebook 02 appear only inside solution regions here
-    for kind, gid, src in cells(NB):
+    for kind, gid, src in NB.cells():
         if kind != "solution":
             assert "lambd / m * W" not in src and "lambd / (2 * m)" not in src, gid
 
 
 @pytest.mark.parametrize("test_id", [f"test_{FWD}", f"test_{BWD}"])
 def test_reference_solution_passes(base_ns, test_id):
-    ok, msg = check(test_id, ns=base_ns)
-    assert ok, msg
+    NB.must_pass(test_id, ns=base_ns)
 
 
 # ---------------------------------------------------------------- forward
@@ -82,7 +77,7 @@ FWD_MUTANTS = {
 @pytest.mark.parametrize("name", sorted(FWD_MUTANTS))
 def test_forward_mutants_fail(name):
     fmt, keyword = FWD_MUTANTS[name]
-    ok, msg = check(f"test_{FWD}", {FWD: FWD_SRC.format(**fmt)})
+    ok, msg = NB.run_test(f"test_{FWD}", {FWD: FWD_SRC.format(**fmt)})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -127,8 +122,7 @@ def forward_propagation_with_dropout(X, parameters, keep_prob, rng):
 
 @pytest.mark.parametrize("i", range(len(FWD_ALTERNATIVES)))
 def test_forward_alternatives_pass(i):
-    ok, msg = check(f"test_{FWD}", {FWD: FWD_ALTERNATIVES[i]})
-    assert ok, msg
+    NB.must_pass(f"test_{FWD}", {FWD: FWD_ALTERNATIVES[i]})
 
 
 # ---------------------------------------------------------------- backward
@@ -157,27 +151,47 @@ BOK = dict(pre="", drop1="dA1 * D1 / keep_prob", drop2="dA2 * D2 / keep_prob",
 ZOK = dict(BOK, act1="Z1", act2="Z2")  # ReLU derivative from Z: the masks must be applied
 BWD_MUTANTS = {
     "masks_not_used": (dict(ZOK, drop1="dA1 / keep_prob", drop2="dA2 / keep_prob"),
-                       "masks are not reused"),
-    "masks_and_division_missing": (dict(ZOK, drop1="dA1", drop2="dA2"), "masks are not reused"),
-    "mask_layer_1_missing": (dict(ZOK, drop1="dA1 / keep_prob"), "multiply dA1 by D1"),
-    "no_division_z_style": (dict(ZOK, drop1="dA1 * D1", drop2="dA2 * D2"), "forgot to divide"),
-    "no_division": (dict(BOK, drop1="dA1 * D1", drop2="dA2 * D2"), "forgot to divide"),
+                       "multiply dA2 by the mask D2"),
+    "masks_and_division_missing": (dict(ZOK, drop1="dA1", drop2="dA2"),
+                                   "multiply dA2 by the mask D2"),
+    "mask_layer_1_missing": (dict(ZOK, drop1="dA1 / keep_prob"), "multiply dA1 by the mask D1"),
+    "no_division_z_style": (dict(ZOK, drop1="dA1 * D1", drop2="dA2 * D2"),
+                            "does not change with keep_prob"),
+    "no_division": (dict(BOK, drop1="dA1 * D1", drop2="dA2 * D2"), "does not change with keep_prob"),
     "divided_twice": (dict(BOK, drop1="dA1 * D1 / keep_prob ** 2",
                            drop2="dA2 * D2 / keep_prob ** 2"), "twice"),
     "new_masks": (dict(BOK, pre="D1 = np.random.rand(*A1.shape) < keep_prob; "
-                                "D2 = np.random.rand(*A2.shape) < keep_prob"), "reuse the masks"),
+                                "D2 = np.random.rand(*A2.shape) < keep_prob"), "don't draw new masks"),
 }
 
 
-def test_backward_z_style_passes():
-    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
+# The cached A1 is after dropout: recomputing relu(Z1) for dW2 drops the masks and the division.
+# It divides dA1 and dA2 by keep_prob correctly, so it must not be told it forgot to.
+RECOMPUTE = BWD_SRC.format(**BOK).replace("dW2 = dZ2 @ A1.T / m", "dW2 = dZ2 @ np.maximum(Z1, 0).T / m")
+
+
+def test_backward_recomputing_relu_is_told_so():
+    ok, msg = NB.run_test(f"test_{BWD}", {BWD: RECOMPUTE})
+    assert not ok
+    assert "instead of recomputing relu(Z1)" in msg
+    assert "forgot" not in msg and "does not change with keep_prob" not in msg
+
+
+def test_backward_without_mask_but_with_a_style_relu_passes():
+    """dZ = dA / keep_prob * (A > 0) uses the cached, masked A: dropped units get no gradient."""
+    ok, msg = NB.run_test(f"test_{BWD}", {BWD: BWD_SRC.format(**dict(BOK, drop1="dA1 / keep_prob",
+                                                                 drop2="dA2 / keep_prob"))})
     assert ok, msg
+
+
+def test_backward_z_style_passes():
+    NB.must_pass(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
 
 
 @pytest.mark.parametrize("name", sorted(BWD_MUTANTS))
 def test_backward_mutants_fail(name):
     fmt, keyword = BWD_MUTANTS[name]
-    ok, msg = check(f"test_{BWD}", {BWD: BWD_SRC.format(**fmt)})
+    ok, msg = NB.run_test(f"test_{BWD}", {BWD: BWD_SRC.format(**fmt)})
     assert not ok, f"mutant {name} passed"
     assert keyword in msg, f"mutant {name}: {msg}"
 
@@ -197,8 +211,7 @@ def backward_propagation_with_dropout(X, Y, cache, keep_prob):
             dZ = np.where(Z > 0, dA, 0.0)
     return grads
 '''
-    ok, msg = check(f"test_{BWD}", {BWD: src})
-    assert ok, msg
+    NB.must_pass(f"test_{BWD}", {BWD: src})
 
 
 # ---------------------------------------------------------------- the explorer

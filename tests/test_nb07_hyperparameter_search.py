@@ -8,19 +8,19 @@ import textwrap
 import matplotlib
 import numpy as np
 import pytest
-from nbtools import cells, namespace, notebook_path, run_test
+
+from tests.nbtools import Notebook
 
 matplotlib.use("Agg")
-pytestmark = pytest.mark.xdist_group("nb07")
-
-NB = notebook_path("07")
-TESTS = [gid for _, gid, _ in cells(NB, "test")]
+NB = Notebook("07")
+pytestmark = NB.pytestmark
+TESTS = [gid for _, gid, _ in NB.cells("test")]
 
 
 def solution_with(gid: str, body: str) -> str:
     """The notebook's solution cell ``gid`` with the body between the solution markers
     replaced by ``body`` (so the signature, docstring and return stay the notebook's)."""
-    src = dict((g, s) for _, g, s in cells(NB, "solution"))[gid]
+    src = dict((g, s) for _, g, s in NB.cells("solution"))[gid]
     head, rest = src.split("### BEGIN SOLUTION", 1)
     tail = rest.split("### END SOLUTION", 1)[1]
     indent = head.splitlines()[-1]
@@ -35,8 +35,7 @@ def test_the_notebook_has_the_five_graded_tests():
 
 @pytest.mark.parametrize("test_id", TESTS)
 def test_solution_passes(test_id):
-    ok, msg = run_test(NB, test_id)
-    assert ok, msg
+    NB.must_pass(test_id)
 
 
 RS_LOOP = """
@@ -79,7 +78,13 @@ MUTANTS = {
                          "return 1 - β instead of β"),
     # random_search
     "not sorted": ("test_random_search", "random_search", RS_LOOP.replace("{sort}", ""),
-                   "sorted by score"),
+                   "yours are not sorted"),
+    # issue 16: an integer drawn as round(uniform(low, high)) makes both ends half as likely
+    "int by rounding a uniform": (
+        "test_random_search", "random_search",
+        RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])").replace(
+            "int(rng.integers(low, high + 1))", "int(round(rng.uniform(low, high)))"),
+        "half as often"),
     "sorted worst first": ("test_random_search", "random_search",
                            RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: t['score'])"),
                            "worst first"),
@@ -169,6 +174,13 @@ MUTANTS = {
         sigma[sigma == 0] = 1.0
         normalized = tuple((X - mu) / sigma for X in (X_train, *others))
         """, "square root"),
+    # issue 16: statistics over the examples' axis gave a raw broadcasting ValueError
+    "wrong axis, broadcast error": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=0, keepdims=True)
+        sigma = X_train.std(axis=0, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "are mu and sigma of shape (n_x, 1)"),
     "statistics over the wrong axis": ("test_normalize_inputs", "normalize_inputs", """
         mu = X_train.mean(axis=0, keepdims=True)
         sigma = X_train.std(axis=0, keepdims=True)
@@ -190,7 +202,7 @@ MUTANTS = {
 @pytest.mark.parametrize("name", MUTANTS)
 def test_mutant_fails_with_a_pointed_message(name):
     test_id, gid, body, keyword = MUTANTS[name]
-    ok, msg = run_test(NB, test_id, replace={gid: solution_with(gid, body)})
+    ok, msg = NB.run_test(test_id, replace={gid: solution_with(gid, body)})
     assert not ok, f"mutant {name!r} passed {test_id}"
     assert keyword in msg, f"mutant {name!r}: message does not say {keyword!r}: {msg}"
 
@@ -226,6 +238,9 @@ ALTERNATIVES = {
             trials.append({"hyper": hyper, "score": train_fn(**hyper)})
         trials = sorted(trials, key=lambda t: -t["score"])
         """),
+    "random search, int as floor of a uniform": ("test_random_search", "random_search",
+        RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])").replace(
+            "int(rng.integers(low, high + 1))", "int(np.floor(rng.uniform(low, high + 1)))")),
     "zoom with numpy": ("test_zoom", "zoom", """
         new_space = {}
         for name in space:
@@ -249,15 +264,40 @@ ALTERNATIVES = {
 @pytest.mark.parametrize("name", ALTERNATIVES)
 def test_other_correct_styles_pass(name):
     test_id, gid, body = ALTERNATIVES[name]
-    ok, msg = run_test(NB, test_id, replace={gid: solution_with(gid, body)})
+    ok, msg = NB.run_test(test_id, replace={gid: solution_with(gid, body)})
     assert ok, f"correct style {name!r} failed {test_id}: {msg}"
+
+
+def test_random_search_int_check_passes_on_other_seeds():
+    """The bound on the counts of an 'int' hyperparameter is one a correct sampler passes with
+    overwhelming probability (Hoeffding, 2e-9 per value): it holds on many other seeds too."""
+    from helpers.checks import counts_bound
+
+    ns = NB.namespace()
+    bound = counts_bound(4000, 0.25)
+    for seed in range(40):
+        ints = [t["hyper"]["n_h"] for t in ns["random_search"](
+            lambda n_h: 0.0, {"n_h": ("int", 2, 5)}, 4000, np.random.default_rng(seed))]
+        assert all(abs(ints.count(v) - 1000) < bound for v in (2, 3, 4, 5)), seed
+        rounded = np.rint(np.random.default_rng(seed).uniform(2, 5, 4000)).astype(int).tolist()
+        assert any(abs(rounded.count(v) - 1000) >= bound for v in (2, 5)), seed
+
+
+def test_random_search_names_a_wrong_sampler():
+    """random_search calls the learner's sample_log_uniform (its docstring says so): when that
+    one is wrong, the message names it instead of blaming random_search."""
+    wrong = solution_with("sample_log_uniform", "values = rng.uniform(low, high, size=n)")
+    ok, msg = NB.run_test("test_random_search", replace={"sample_log_uniform": wrong})
+    assert not ok and "calls your `sample_log_uniform`" in msg, msg
+    ok, msg = NB.run_test("test_sample_beta", replace={"sample_log_uniform": wrong})
+    assert not ok and "calls your `sample_log_uniform`" in msg, msg
 
 
 # ---------------------------------------------------------------- the explorers
 
 @pytest.fixture(scope="module")
 def ns():
-    return namespace(NB)
+    return NB.namespace()
 
 
 def test_normalization_explorer_redraws_and_shows_divergence(ns):

@@ -10,12 +10,6 @@ Both run the learner's own ``gradient_check_n``:
 The learner's ``gradient_check_n`` evaluates the cost through the notebook's
 ``forward_propagation_n(X, Y, parameters) -> (cost, cache)``, looked up by that name in the
 notebook; ``using_forward`` swaps in another forward pass for the duration of a ``with`` block.
-
-This module also holds the fast-redraw tools that every course explorer uses (they first served
-the ε explorer; they could move to the core, helpers/explore.py): ``Backdrop`` paints what no
-slider changes once, ``stamp`` makes texts reuse their rendered bitmaps, ``cache_pictures``
-makes images reuse their resampled pictures, ``warm_up`` prepares every cached setting up
-front, and ``split_title`` keeps a title's $math$ out of what is redrawn.
 """
 
 from __future__ import annotations
@@ -26,8 +20,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from helpers.explore import Explorer, explorer, slider_values
-from helpers.fastdraw import Backdrop, stamp, warm_up
+from helpers.explore import Explorer, explorer, log_slider
 from helpers.gradients import (
     dictionary_to_vector,
     gradients_to_vector,
@@ -128,13 +121,8 @@ def plot_breakdown(breakdowns: dict[str, dict[str, float]], ax=None, title: str 
 
 
 # ---------------------------------------------------------------- the ε explorer
-def epsilon_slider(value: float = 1e-7):
-    import ipywidgets as w
-
-    return w.FloatLogSlider(value=value, base=10, min=-12, max=-1, step=0.25,
-                            description="ε (nudge)", readout_format=".0e",
-                            style={"description_width": "initial"},
-                            layout=w.Layout(width="420px"))
+def epsilon_control(value: float = 1e-7):
+    return log_slider("ε (nudge)", -12, -1, 0.25, value, fmt="{:.0e}")
 
 
 def _one_sided(forward: Callable, parameters: dict, grad: np.ndarray, X, Y, eps: float) -> float:
@@ -206,43 +194,26 @@ def _usable(y: np.ndarray) -> np.ndarray:
     return np.isfinite(y) & (y > 0)
 
 
-def draw_epsilon(fig, result: dict, values: dict):
-    """The log-log plot of both curves, markers at the current ε and at each minimum.
-
-    The curves, guides and labels are painted once (a ``Backdrop``); the returned
-    ``update(result, values)`` moves only the two markers, the vertical line and the title."""
-    fig.set_layout_engine("none")
+def show_epsilon(fig, result: dict, settings: dict) -> None:
+    """The log-log plot of both curves, with markers at the current ε and at each minimum."""
+    fig.set_layout_engine(None)  # the same place for every ε
     ax = fig.add_axes(RECT)
     _static_axes(ax, result)
-    markers = {name: ax.plot([], [], "o", color=color, ms=8, mec="black", mew=0.6, zorder=4)[0]
-               for name, (color, _) in STYLES.items()}
-    vline = ax.axvline(result["epsilon"][0], color=COLORS["black"], lw=0.8, ls=":")
-    ax.set_title(" ")
-    backdrop = Backdrop(fig, [*markers.values(), vline, ax.title])
-    stamp(ax.title)
-
-    def update(result: dict, values: dict) -> None:
-        eps = result["epsilon"]
-        i = _nearest(eps, values["epsilon"])
-        bits, bad = [], []
-        for name, marker in markers.items():
-            y = result[name]
-            ok = bool(_usable(y)[i])
-            marker.set_visible(ok)
-            if ok:
-                marker.set_data([eps[i]], [y[i]])
-                bits.append(f"{name.replace('_', '-')} {y[i]:.1e}")
-            else:
-                bad.append(name.replace("_", "-"))
-        vline.set_xdata([eps[i], eps[i]])
-        title = f"Relative difference at ε = {eps[i]:.0e}: " + (", ".join(bits) or "—")
-        if bad:
-            title += f"\n(not a finite positive number: {', '.join(bad)}; check gradient_check_n)"
-        ax.set_title(title)
-
-    update(result, values)
-    update.backdrop = backdrop
-    return update
+    eps = result["epsilon"]
+    i = _nearest(eps, settings["epsilon"])
+    bits, bad = [], []
+    for name, (color, _) in STYLES.items():
+        y = result[name]
+        if bool(_usable(y)[i]):
+            ax.plot([eps[i]], [y[i]], "o", color=color, ms=8, mec="black", mew=0.6, zorder=4)
+            bits.append(f"{name.replace('_', '-')} {y[i]:.1e}")
+        else:
+            bad.append(name.replace("_", "-"))
+    ax.axvline(eps[i], color=COLORS["black"], lw=0.8, ls=":")
+    title = f"Relative difference at ε = {eps[i]:.0e}: " + (", ".join(bits) or "—")
+    if bad:
+        title += f"\n(not a finite positive number: {', '.join(bad)}; check gradient_check_n)"
+    ax.set_title(title)
 
 
 def _log_axes(ax, xlim, ylim) -> None:
@@ -288,24 +259,13 @@ def explore_epsilon(check: Callable, backward: Callable, parameters: dict, X: np
                     Y: np.ndarray, *, show: bool = True) -> Explorer:
     """Slide ε from 1e-12 to 1e-1: the relative difference of the learner's centred
     ``check`` (gradient_check_n) and of a one-sided difference, against the gradients of
-    ``backward`` (their fixed backward pass). Both curves are computed once; the slider moves
-    the markers."""
-    slider = epsilon_slider()
-    grid = slider_values(slider)
+    ``backward`` (their fixed backward pass). Both curves are computed once, for every ε of the
+    slider; the slider moves the markers."""
+    control = epsilon_control()
 
-    def compute():
-        return epsilon_curves(check, backward, parameters, X, Y, grid)
+    def curves(settings: dict) -> dict:
+        return epsilon_curves(check, backward, parameters, X, Y, control.values)
 
-    drawn: dict = {}
-
-    def draw(fig, result, values):
-        update = draw_epsilon(fig, result, values)
-        drawn.update(update=update, backdrop=update.backdrop)
-        return update
-
-    ex = explorer(compute, draw, {}, view_controls={"epsilon": slider}, figsize=(8, 4.4),
-                  layout=None, show=show)
-    if ex.cache:  # every ε's title and markers, prepared now
-        result = next(iter(ex.cache.values()))
-        warm_up(ex, drawn, [(result, {"epsilon": e}) for e in grid])
-    return ex
+    return explorer({"epsilon": control}, {"curves": (curves, [])},
+                    lambda fig, result, settings: show_epsilon(fig, result["curves"], settings),
+                    figsize=(8, 4.4), title="ε explorer", display=show)

@@ -59,6 +59,7 @@ function render({ model, el: root }) {
   const decoded = new Map(); // key -> Image kept decoded for this view
 
   root.classList.add("idnn-explorer");
+  root.dataset.lmSuppressShortcuts = "true"; // JupyterLab: keys inside belong to the controls
   const bar = el("div", "idnn-controls");
   const status = el("div", "idnn-status");
   const progress = el("progress", "idnn-progress");
@@ -198,6 +199,21 @@ function render({ model, el: root }) {
       input.value = String(index[j]);
       input.setAttribute("aria-label", c.label);
       input.addEventListener("input", () => set(Number(input.value)));
+      // The keys move the slider here (a host page may swallow their default action, as
+      // JupyterLab's shortcuts do): one option per arrow, ends with Home and End.
+      input.addEventListener("keydown", (e) => {
+        const last = c.options.length - 1, now = Number(input.value);
+        const to = { ArrowRight: now + 1, ArrowUp: now + 1, ArrowLeft: now - 1,
+          ArrowDown: now - 1, PageUp: now + 1, PageDown: now - 1, Home: 0, End: last }[e.key];
+        if (to === undefined) return;
+        e.preventDefault();
+        e.stopPropagation();
+        const i = Math.max(0, Math.min(last, to));
+        if (i !== now) {
+          input.value = String(i);
+          set(i);
+        }
+      });
       syncers.push((i) => { input.value = String(i); });
       box.append(name, input, readout);
     }

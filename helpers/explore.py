@@ -143,6 +143,24 @@ def error_html(exc: BaseException) -> str:
     )
 
 
+def check_notes(functions: Sequence[Callable]) -> str:
+    """What the course's checks say about these exercises ("" when they passed, or when the
+    checks module is not there): shown above the picture, which runs them as they are."""
+    try:
+        from helpers.checks import warning
+    except ImportError:
+        return ""
+    notes = []
+    for fn in functions:
+        try:
+            text = warning(fn)
+        except Exception:  # noqa: BLE001 (a note must never stop the explorer)
+            text = ""
+        if text and text not in notes:
+            notes.append(text)
+    return " ".join(notes)
+
+
 def render_png(show: Callable, result, settings: dict, figsize, dpi: int) -> tuple[bytes, Any]:
     """(PNG bytes, Figure) of ``show(fig, result, settings)`` on a fresh Agg figure."""
     import matplotlib as mpl
@@ -168,11 +186,12 @@ class Explorer:
     """A running explorer: settings, cache, frames, and (when displayed) its widget."""
 
     def __init__(self, controls: Mapping[str, Control], compute, show: Callable, *,
-                 figsize=(9, 3.6), dpi: int = 80, sweep: str | None = None, title: str = ""):
+                 figsize=(9, 3.6), dpi: int = 80, sweep: str | None = None, title: str = "",
+                 note: str = ""):
         self.controls = dict(controls)
         self.parts = _parts(compute, list(self.controls))
         self.show_fn, self.figsize, self.dpi = show, tuple(figsize), dpi
-        self.sweep, self.title = sweep, title
+        self.sweep, self.title, self.note = sweep, title, note
         self.index = [c.position(c.default) for c in self.controls.values()]
         self.cache: dict[str, dict[tuple, Any]] = {p: {} for p in self.parts}
         self.frames: dict[str, bytes] = {}
@@ -336,6 +355,8 @@ class Explorer:
         else:
             body = ("<i>This explorer draws its pictures when its notebook runs in JupyterLab.</i>")
             text = "<explorer: pictures are drawn when the notebook runs in JupyterLab>"
+        if self.note:
+            body = f"<p><i>{html.escape(self.note)}</i></p>{body}"
         data = {"text/html": f"<div class='idnn-explorer-fallback'>{body}</div>",
                 "text/plain": text}
         meta = {"idnn_explorer_fallback": getattr(self.widget, "model_id", "")}
@@ -407,6 +428,7 @@ def _make_widget(ex: Explorer):
         height = t.Int(0).tag(sync=True)
         message = t.Unicode("").tag(sync=True)
         errors = t.Dict().tag(sync=True)
+        note = t.Unicode("").tag(sync=True)
         progress = t.List([0, 0]).tag(sync=True)
         live = t.Bool(True).tag(sync=True)
 
@@ -416,7 +438,7 @@ def _make_widget(ex: Explorer):
         controls=[{"name": n, "label": c.label, "kind": c.kind,
                    "options": [lab for lab, _ in c.options]} for n, c in ex.controls.items()],
         index=list(ex.index), frames=dict(ex.frames), message=ex.not_done,
-        errors=dict(ex.errors),
+        errors=dict(ex.errors), note=ex.note,
         width=int(ex.figsize[0] * ex.dpi), height=int(ex.figsize[1] * ex.dpi),
         progress=[done, total], live=mode() != "eager")
     widget.observe(lambda change: ex.on_index(change["new"]), names="index")
@@ -543,7 +565,8 @@ _WORKER = _Worker()
 # ---------------------------------------------------------------- the one entry point
 def explorer(controls: Mapping[str, Control], compute, show: Callable, *,
              figsize: tuple[float, float] = (9, 3.6), dpi: int = 80, sweep: str | None = None,
-             title: str = "", display: bool = True) -> Explorer:
+             title: str = "", checked: Sequence[Callable] = (), display: bool = True
+             ) -> Explorer:
     """Build an explorer and (``display=True``) show it.
 
     controls  {name: Control}; ``settings`` dicts map these names to values
@@ -551,12 +574,15 @@ def explorer(controls: Mapping[str, Control], compute, show: Callable, *,
               {part: value}; each part cached on its own controls)
     show      ``show(fig, result, settings)`` paints one setting into a fresh Figure
     sweep     a part whose every computed value ``show`` may draw (``result["sweep"]``)
+    checked   the learner's exercises it runs: a note above the picture says when one did not
+              pass its checks (helpers.checks), since the picture shows that code as it is
 
     Displayed in a kernel with a widget front-end: the default setting is drawn now, the rest in
     the background. With no front-end: nothing is computed. ``display=False`` (Python use and
     tests): the default setting is drawn now; ``ex.set(...)`` moves, ``ex.warm()`` draws all.
     """
-    ex = Explorer(controls, compute, show, figsize=figsize, dpi=dpi, sweep=sweep, title=title)
+    ex = Explorer(controls, compute, show, figsize=figsize, dpi=dpi, sweep=sweep, title=title,
+                  note=check_notes(checked))
     how = mode()
     if not display:
         if how != "off":

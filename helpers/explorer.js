@@ -64,6 +64,8 @@ function render({ model, el: root }) {
   const status = el("div", "idnn-status");
   const progress = el("progress", "idnn-progress");
   const message = el("div", "idnn-message");
+  const note = el("div", "idnn-note", model.get("note") || "");
+  note.style.display = model.get("note") ? "" : "none";
   const figure = el("div", "idnn-figure");
   const img = el("img", "idnn-frame");
   img.alt = "explorer picture";
@@ -74,7 +76,7 @@ function render({ model, el: root }) {
     img.style.aspectRatio = `${w} / ${h}`;
   }
   figure.append(img);
-  root.append(bar, progress, status, message, figure);
+  root.append(bar, progress, status, note, message, figure);
 
   const key = () => index.join(",");
   const live = () => model.get("live") !== false;

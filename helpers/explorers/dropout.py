@@ -139,4 +139,5 @@ def explore_keep_prob(
     controls = {"keep_prob": linear_slider("keep_prob (chance a unit is kept)", KEEP_PROB_MIN,
                                            KEEP_PROB_MAX, KEEP_PROB_STEP, 0.85)}
     return explorer(controls, compute, partial(show_keep_prob, X_train=X_train, Y_train=Y_train),
-                    figsize=(12.5, 3.8), title="keep_prob explorer", display=show)
+                    figsize=(12.5, 3.8), title="keep_prob explorer",
+                    checked=[forward, backward], display=show)

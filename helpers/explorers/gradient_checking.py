@@ -268,4 +268,5 @@ def explore_epsilon(check: Callable, backward: Callable, parameters: dict, X: np
 
     return explorer({"epsilon": control}, {"curves": (curves, [])},
                     lambda fig, result, settings: show_epsilon(fig, result["curves"], settings),
-                    figsize=(8, 4.4), title="ε explorer", display=show)
+                    figsize=(8, 4.4), title="ε explorer", checked=[check, backward],
+                    display=show)

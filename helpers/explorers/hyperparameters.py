@@ -216,7 +216,7 @@ def explore_normalization(normalize_inputs: Callable, X, y, *, max_steps: int = 
              "runs": (runs, ["learning_rate"])}
     controls = {"learning_rate": log_slider("learning rate α", -3, 0.5, 0.25, 0.1)}
     return explorer(controls, parts, show_normalization, figsize=(9, 4.4),
-                    title="normalization explorer", display=show)
+                    title="normalization explorer", checked=[normalize_inputs], display=show)
 
 
 # ---------------------------------------------------------------- grid vs random search
@@ -320,7 +320,8 @@ def explore_search_trials(random_search: Callable, score_fn: Callable = toy_scor
              "trials": (trials, ["n_trials"])}
     controls = {"n_trials": slider("number of trials n", list(range(4, 65, 4)), 16, "{:d}")}
     return explorer(controls, parts, partial(show_search_trials, space=space, score_fn=score_fn),
-                    figsize=(9, 3.8), title="search trials explorer", display=show)
+                    figsize=(9, 3.8), title="search trials explorer",
+                    checked=[random_search], display=show)
 
 
 # ---------------------------------------------------------------- a real search, plotted

@@ -52,9 +52,11 @@ def scale_options() -> list[tuple[str, float]]:
     for v in sorted(values):
         label = f"{v:.3g}"
         if np.isclose(v, HE_SCALE):
-            label += " = He"
+            label += " = He (deep net, n=100)"
         elif np.isclose(v, XAVIER_SCALE):
-            label += " = Xavier"
+            label += " = Xavier (deep net)"
+        elif np.isclose(v, 10 ** -0.25):
+            label += " ≈ He (circles net)"
         out.append((label, v))
     return out
 
@@ -175,9 +177,10 @@ def _titles(scale: float, activation: str, deep: dict) -> tuple[str, str]:
     """The deep net's two titles, with this setting's numbers on their second line."""
     std_a, std_g = deep["activations"]["std"], deep["gradients"]["std"]
     return ("Forward: activations $A^{[l]}$ that layer $l$ sends on\n"
-            f"{NAMES[activation]}, σ = {scale:.3g}; std: layer 1 {std_a[0]:.2g}, "
-            f"layer {DEPTH} {std_a[-1]:.2g}",
+            f"{NAMES[activation]}, σ = {scale:.3g} (He for its {WIDTH}-unit layers: "
+            f"{HE_SCALE:.3g})\nstd: layer 1 {std_a[0]:.2g}, layer {DEPTH} {std_a[-1]:.2g}",
             "Backward: gradients $dA^{[l-1]}$ that layer $l$ sends back\n"
+            f"{NAMES[activation]}, σ = {scale:.3g}\n"
             f"std: layer {DEPTH} {std_g[-1]:.2g}, layer 1 {std_g[0]:.2g}")
 
 
@@ -193,7 +196,8 @@ def _circles_panels(ax_b, ax_c, circ: dict, scale: float, X, Y, iterations: int)
     else:
         draw_regions(ax_b, np.asarray(circ["grid"], dtype=float).reshape(circ["shape"]),
                      circ["extent"], circ["shape"])
-        ax_b.set_title(f"Circles net, every W with σ = {scale:.3g} (He: 1, 0.45, 0.63)\n"
+        he = ", ".join(f"W{l} {np.sqrt(2 / n):.3g}" for l, n in enumerate(CIRCLES_DIMS[:-1], 1))
+        ax_b.set_title(f"Circles net, every W with σ = {scale:.3g}\nits He values: {he}\n"
                        f"train {100 * circ['train_acc']:.1f}%, test {100 * circ['test_acc']:.1f}%")
     draw_points(ax_b, X, Y, size=10)
     ax_b.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$")
@@ -220,8 +224,8 @@ def show_weight_scale(fig, result: dict, settings: dict, X_train, Y_train,
     scale, activation = settings["scale"], settings["activation"]
     deep = result["deep"]
     fig.set_layout_engine(None)  # fixed places: the panels stay put from one σ to the next
-    ax_a, ax_g = fig.add_axes((0.07, 0.58, 0.39, 0.32)), fig.add_axes((0.56, 0.58, 0.39, 0.32))
-    ax_b, ax_c = fig.add_axes((0.07, 0.07, 0.34, 0.38)), fig.add_axes((0.56, 0.07, 0.40, 0.38))
+    ax_a, ax_g = fig.add_axes((0.07, 0.585, 0.39, 0.29)), fig.add_axes((0.56, 0.585, 0.39, 0.29))
+    ax_b, ax_c = fig.add_axes((0.07, 0.06, 0.34, 0.35)), fig.add_axes((0.56, 0.06, 0.40, 0.35))
     title_a, title_g = _titles(scale, activation, deep)
     _heatmap(ax_a, deep["activations"], title_a, "A", BLUES, activation)
     _heatmap(ax_g, deep["gradients"], title_g, "dA", ORANGES, activation)
@@ -238,13 +242,16 @@ def explore_weight_scale(
     learning_rate: float = 0.05,
     num_iterations: int = 1000,
     options: list[tuple[str, float]] | None = None,
+    default: float | None = None,
     show: bool = True,
 ) -> Explorer:
     """Slider over the weights' standard deviation sigma (0.01 to 100, He's value marked) and a
     ReLU/tanh toggle for the deep net. Every net gets its weights from the learner's
-    ``initialize_parameters_random(layers_dims, rng, scale=sigma)``."""
+    ``initialize_parameters_random(layers_dims, rng, scale=sigma)``. ``default``: the σ the
+    slider opens on (the option nearest to it; None: He's value for the deep net)."""
     options = options or scale_options()
-    default = min(options, key=lambda o: abs(o[1] - HE_SCALE))[1]
+    want = HE_SCALE if default is None else float(default)
+    default = min(options, key=lambda o: abs(np.log(o[1]) - np.log(want)))[1]
     controls = {"scale": slider("σ of W", options, default),
                 "activation": toggle("deep net:", [("ReLU", "relu"), ("tanh", "tanh")], "relu")}
 
@@ -260,4 +267,5 @@ def explore_weight_scale(
     parts = {"circles": (circles, ["scale"]), "deep": (deep, ["scale", "activation"])}
     return explorer(controls, parts, partial(show_weight_scale, X_train=X_train,
                                              Y_train=Y_train, iterations=num_iterations),
-                    figsize=(10, 7), title="weight scale explorer", display=show)
+                    figsize=(10, 7.8), title="weight scale explorer",
+                    checked=[initialize_parameters_random], display=show)

@@ -84,7 +84,7 @@ def explore_ewa(exponentially_weighted_average: Callable, *, values: np.ndarray 
     controls = {"beta": linear_slider("β (weight of the past)", 0.5, 0.98, 0.02, 0.9),
                 "bias_correction": checkbox("bias correction v_t / (1−β^t)", True)}
     return explorer(controls, compute, partial(show_ewa, theta=theta), figsize=(8, 3.4),
-                    title="β explorer", display=show)
+                    title="β explorer", checked=[exponentially_weighted_average], display=show)
 
 
 # ---------------------------------------------------------------- 2-D loss surfaces
@@ -296,7 +296,8 @@ def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
         "beta2": slider("β₂ (RMSprop, Adam)", BETA2S, 0.99, "{:g}"),
     }
     return explorer(controls, compute, partial(show_loss_surface, num_steps=num_steps),
-                    figsize=(10, 3.8), title="loss surface explorer", display=show)
+                    figsize=(10, 3.8), title="loss surface explorer",
+                    checked=list(fns.values()), display=show)
 
 
 # ---------------------------------------------------------------- mini-batch size
@@ -351,7 +352,8 @@ def explore_batch_size(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int],
                                           64 if 64 in sizes else sizes[-1])}
     return explorer(controls, {"run": (run, ["mini_batch_size"])},
                     partial(show_batch_size, m=m, num_epochs=num_epochs), figsize=(10, 3.6),
-                    sweep="run", title="mini-batch size explorer", display=show)
+                    sweep="run", title="mini-batch size explorer",
+                    checked=[f for f in (mini_batches, update) if f is not None], display=show)
 
 
 # ---------------------------------------------------------------- figures

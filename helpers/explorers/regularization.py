@@ -202,7 +202,8 @@ def explore_lambda(
                                 0.7 if 0.7 in LAMBDAS else LAMBDAS[0])}
     return explorer(controls, {"run": (run, ["lambd"])},
                     partial(show_lambda, X_train=X_train, Y_train=Y_train),
-                    figsize=(12.5, 3.9), sweep="run", title="λ explorer", display=show)
+                    figsize=(12.5, 3.9), sweep="run", title="λ explorer",
+                    checked=[cost, backward], display=show)
 
 
 # ---------------------------------------------------------------- early stopping

@@ -133,7 +133,7 @@ def explore_temperature(softmax: Callable, logits: Sequence[float] | None = None
 
     controls = {"T": log_slider("T (temperature)", -1.5, 1.5, 0.25, 1.0)}
     return explorer(controls, compute, partial(show_temperature, z=z), figsize=(10, 3.6),
-                    title="temperature explorer", display=show)
+                    title="temperature explorer", checked=[softmax], display=show)
 
 
 # ---------------------------------------------------------------- alpha x hidden units
@@ -246,7 +246,8 @@ def explore_learning_rate_and_units(
     show_fn = partial(show_learning_rate_and_units, units=list(units),
                       alphas=controls["alpha"].values, num_iterations=num_iterations)
     return explorer(controls, {"run": (run, ["alpha", "hidden"])}, show_fn, figsize=(12, 3.6),
-                    sweep="run", title="α × hidden units explorer", display=show)
+                    sweep="run", title="α × hidden units explorer",
+                    checked=[softmax_cross_entropy, one_hot], display=show)
 
 
 def _highest(r: dict) -> float:

@@ -152,10 +152,12 @@ def _explorers_listed(site: Path) -> dict[str, int]:
 
 
 def test_site_files(site):
-    """The index links every page; no page refers to another host or shows hidden tests."""
+    """The index links every page; no page refers to another host or shows hidden tests; a
+    reader without JavaScript still sees each explorer's picture."""
     pages = _pages(site)
     assert pages, f"no page was built in {site}"
-    assert sorted(_explorers_listed(site)) == [p.name for p in pages]
+    listed = _explorers_listed(site)
+    assert sorted(listed) == [p.name for p in pages]
     for page in [site / "index.html", *pages]:
         text = page.read_text(encoding="utf-8")
         links = _Links()
@@ -169,6 +171,11 @@ def test_site_files(site):
                 assert (page.parent / ref.split("#")[0]).exists(), f"{page.name}: {ref} missing"
         for marker in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION"):
             assert marker not in text, f"{page.name} shows nbgrader's {marker!r}"
+        if page.name in listed:
+            pictures = len(re.findall(r'class="idnn-explorer-fallback"><img [^>]*src="data:image/',
+                                      text))
+            assert pictures == listed[page.name], (
+                f"{page.name}: {pictures} still picture(s) for {listed[page.name]} explorer(s)")
 
 
 # ------------------------------------------------------------------------- in the browser
@@ -277,6 +284,10 @@ def check_page(guard: Guard, url: str, expected: int) -> list[str]:
     found = guard.page.evaluate(JS_EXPLORERS)
     if len(found) != expected:
         problems.append(f"{len(found)} explorer(s) running in the page, {expected} listed")
+    shown_twice = guard.page.locator(".idnn-explorer-fallback img:visible").count()
+    if shown_twice:
+        problems.append(f"{shown_twice} explorer picture(s) for readers without JavaScript "
+                        "still visible beside the live explorers")
     for k, ex in enumerate(found):
         settings = math.prod(ex["options"])
         if ex["frames"] != settings:

@@ -327,6 +327,7 @@ class Explorer:
                 self.widget.progress = [0, 0]
             else:
                 self.widget.errors = dict(self.errors)
+                self._progress()
         if key is None or key == self.key():
             self._update_fallback()
 
@@ -334,13 +335,18 @@ class Explorer:
         if self.widget is None:
             return
         self.widget.send({"type": "frame", "key": key}, [png])
-        total = len(self.all_indices())
-        done = sum(1 for k in self.frames if k not in self.provisional)
-        self.widget.progress = [min(done, total), total]
-        if done >= total:  # the saved widget state gets every frame, once
-            self.widget.frames = dict(self.frames)
+        self._progress()
         if key == self.key():
             self._update_fallback()
+
+    def _progress(self) -> None:
+        total = len(self.all_indices())
+        with self._lock:
+            done = sum(1 for k in self.frames if k not in self.provisional) + len(self.errors)
+            frames = dict(self.frames)
+        self.widget.progress = [min(done, total), total]
+        if done >= total:  # the saved widget state gets every frame, once
+            self.widget.frames = frames
 
     def _fallback_bundle(self) -> tuple[dict, dict]:
         png = self.png
@@ -381,7 +387,11 @@ class Explorer:
         if self._shown:
             return
         self._shown = True
+        from IPython import get_ipython
+
         self.widget = _make_widget(self)
+        if get_ipython() is None:
+            return  # plain Python (a script, a test): nowhere to show it
         display(self.widget)
         data, meta = self._fallback_bundle()
         self.fallback_id = f"idnn-explorer-{id(self)}"

@@ -152,6 +152,23 @@ def test_no_front_end_computes_nothing(monkeypatch):
     assert "runs in JupyterLab" in data["text/html"] and "idnn_explorer_fallback" in meta
 
 
+def test_a_page_that_shows_the_explorer_starts_the_background_drawing(monkeypatch):
+    import time
+
+    monkeypatch.delenv(explore.ENV, raising=False)
+    ex = make(lambda s: np.arange(1, 4) * (1 + s["lam"]), display=True)
+    assert ex.frames == {} and ex.widget.progress == [0, 10]
+    sent = []
+    monkeypatch.setattr(ex.widget, "send", lambda content, buffers=None: sent.append(content))
+    ex.widget._handle_custom_msg({"type": "ready"}, [])  # what explorer.js sends on render
+    deadline = time.monotonic() + 120  # generous: a loaded machine
+    while ex.widget.progress != [10, 10] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ex.widget.progress == [10, 10] and set(ex.widget.frames) == set(ex.frames)
+    assert sent[0] == {"type": "frame", "key": "1,0"}, "the current setting is drawn first"
+    assert len(sent) == 10
+
+
 def test_eager_switch_draws_every_frame_into_the_widget(monkeypatch):
     monkeypatch.setenv(explore.ENV, "eager")
     ex = make(lambda s: np.arange(1, 4) * (1 + s["lam"]), display=True)

@@ -70,9 +70,8 @@ def time_slider(nb: LabNotebook, k: int, slider, moves: int) -> list[dict]:
 
 
 JS_STATES = """() => Array.from(document.querySelectorAll('[data-explorer]')).map(box => {
-  const bar = box.querySelector('.idnn-progress');
   return {k: Number(box.dataset.explorer), state: box.dataset.state || '',
-          warming: !!bar && getComputedStyle(bar).display !== 'none'};
+          warming: box.dataset.warming !== '0'};
 })"""
 
 

@@ -130,7 +130,8 @@ function render({ model, el: root }) {
   function showProgress() {
     const [done, total] = model.get("progress") || [0, 0];
     const busy = total > 0 && done < total && !model.get("message");
-    progress.style.display = busy ? "" : "none";
+    progress.style.visibility = busy ? "visible" : "hidden"; // keeps its place: nothing jumps
+    root.dataset.warming = busy ? "1" : "0";
     progress.max = Math.max(total, 1);
     progress.value = done;
     progress.title = `${done} of ${total} settings drawn`;

@@ -571,8 +571,7 @@ class LabNotebook:
         """Wait until explorer ``k`` has drawn every setting (its progress bar is gone)."""
         self.page.wait_for_function(
             """(k) => { const box = document.querySelector(`[data-explorer="${k}"]`);
-                        const bar = box && box.querySelector('.idnn-progress');
-                        return !!bar && getComputedStyle(bar).display === 'none'; }""",
+                        return !!box && box.dataset.warming === '0'; }""",
             arg=k, timeout=timeout * 1000, polling=250)
 
     def wait_new_src(self, k: int, old: str, timeout: float = 120,

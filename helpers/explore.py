@@ -354,7 +354,7 @@ class Explorer:
             src = "data:image/png;base64," + base64.b64encode(png).decode()
             body = (f"<img src='{src}' alt='{html.escape(self.title or 'explorer')}' "
                     f"style='max-width:100%'>")
-            text = f"<explorer {self.title}: {self.describe()}>"
+            text = f"<{self.title or 'explorer'}: {self.describe()}>"
         elif self.message:
             body, text = self.message, "<explorer: " + html.unescape(
                 self.message.split("</b>", 1)[-1]).replace("<code>", "").replace("</code>", "")
@@ -424,7 +424,13 @@ def _parts(compute, names: list[str]) -> dict[str, tuple[Callable, tuple[str, ..
 
 
 # ---------------------------------------------------------------- the widget
-def _make_widget(ex: Explorer):
+_WIDGET_CLASS: list = []  # the anywidget class, made on first use (anywidget imported late)
+
+
+def widget_class():
+    """The explorer's anywidget class (traits: see helpers/explorer.js)."""
+    if _WIDGET_CLASS:
+        return _WIDGET_CLASS[0]
     import anywidget
     import traitlets as t
 
@@ -442,6 +448,15 @@ def _make_widget(ex: Explorer):
         progress = t.List([0, 0]).tag(sync=True)
         live = t.Bool(True).tag(sync=True)
 
+        def __repr__(self) -> str:  # the text/plain of its output (the picture follows it)
+            return "(slider explorer)"
+
+    _WIDGET_CLASS.append(ExplorerWidget)
+    return ExplorerWidget
+
+
+def _make_widget(ex: Explorer):
+    ExplorerWidget = widget_class()
     total = len(ex.all_indices())
     done = sum(1 for k in ex.frames if k not in ex.provisional)
     widget = ExplorerWidget(

@@ -22,13 +22,14 @@ import numpy as np
 
 from helpers.explore import Explorer, explorer, log_slider, slider
 from helpers.plots import COLORS
+from helpers.training import DIVERGENCE_FACTOR
 
 # ---------------------------------------------------------------- cost surfaces (normalizing)
 
 #: gradient descent counts as converged once J - J* is below this fraction of J(w0) - J*
 CONVERGED = 1e-3
 #: ... and as diverged once J climbs above this many times J(w0) (as helpers.training does)
-DIVERGED = 10.0
+DIVERGED = DIVERGENCE_FACTOR
 
 
 def regression_data(m: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

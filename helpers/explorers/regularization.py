@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from helpers.explore import Explorer, explorer, slider
-from helpers.network import binary_cross_entropy, model_forward, predict
+from helpers.network import binary_cross_entropy, model_forward, num_layers, predict
 from helpers.plots import COLORS, _title, draw_points, draw_regions, grid_for
 from helpers.training import History, train
 
@@ -43,8 +43,7 @@ def lambda_options() -> list[tuple[str, float]]:
 
 def weight_norms(parameters: Mapping) -> list[float]:
     """[‖W^{[1]}‖_F, ‖W^{[2]}‖_F, ...] of a parameter dict."""
-    L = sum(1 for k in parameters if k.startswith("W"))
-    return [float(np.linalg.norm(parameters[f"W{l}"])) for l in range(1, L + 1)]
+    return [float(np.linalg.norm(parameters[f"W{l}"])) for l in range(1, num_layers(parameters) + 1)]
 
 
 def _thin(history: History) -> tuple[np.ndarray, np.ndarray]:

@@ -26,21 +26,25 @@ function store(model) {
   if (s) return s;
   s = { urls: new Map(), listeners: new Set() };
   ALL.set(model, s);
-  const add = (key, value) => {
-    if (s.urls.has(key)) return;
+  // replace: a frame sent again is a newer drawing of that setting (e.g. once a sweep it
+  // summarises is complete); the saved state only fills in what is missing
+  const add = (key, value, replace) => {
+    if (s.urls.has(key) && !replace) return;
     const bytes = toBytes(value);
     if (!bytes) return;
+    const old = s.urls.get(key);
     s.urls.set(key, URL.createObjectURL(new Blob([bytes], { type: "image/png" })));
     for (const f of s.listeners) f(key);
+    if (old) setTimeout(() => URL.revokeObjectURL(old), 1000);
   };
   const fromState = () => {
     const frames = model.get("frames") || {};
-    for (const key of Object.keys(frames)) add(key, frames[key]);
+    for (const key of Object.keys(frames)) add(key, frames[key], false);
   };
   fromState();
   model.on("change:frames", fromState);
   model.on("msg:custom", (msg, buffers) => {
-    if (msg && msg.type === "frame" && buffers && buffers.length) add(msg.key, buffers[0]);
+    if (msg && msg.type === "frame" && buffers && buffers.length) add(msg.key, buffers[0], true);
   });
   return s;
 }
@@ -82,9 +86,10 @@ function render({ model, el: root }) {
   const live = () => model.get("live") !== false;
 
   function decode(k) {
-    if (decoded.has(k) || !frames.urls.has(k)) return;
+    const url = frames.urls.get(k);
+    if (!url || (decoded.has(k) && decoded.get(k).src === url)) return;
     const im = new Image();
-    im.src = frames.urls.get(k);
+    im.src = url;
     im.decode().catch(() => {});
     decoded.set(k, im);
   }

@@ -5,9 +5,9 @@ computing all of its frames at once (HELPERS_EXPLORERS=eager), then converted to
 nbconvert and a small template of ours: the saved widget state stays in the page and each
 explorer is run by its own JavaScript (the same ESM that runs in JupyterLab) against a model
 built from that state (docs/site/static_model.js), so its sliders work with no Python and no
-server. Mathematics is converted to MathML when the site is built (latex2mathml), which browsers
-draw themselves: the pages load no script, font or style from another host. Hidden tests and nbgrader's solution markers are
-left out of the pages (solutions are shown).
+server. Formulas are converted to MathML when the site is built (latex2mathml), which browsers
+draw themselves: the pages load no script, font or style from another host. Hidden tests and
+nbgrader's solution markers are left out of the pages (solutions are shown).
 
     python docs/site/build.py [--out build/site] [--jobs 1] [notebook or prefix ...]
 
@@ -77,6 +77,7 @@ def solved_for_the_page(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = MARKER.sub("", HIDDEN.sub("", cell.source)).rstrip()
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.source.strip()]
     return nb
 
 
@@ -257,8 +258,8 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
   body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto;
          padding: 0 1rem; line-height: 1.5; color: #222; }
   h1 { font-size: 1.6rem; margin-bottom: .2rem; }
-  ol { padding-left: 1.4rem; }
-  li { margin: .5rem 0; }
+  ul { padding-left: 0; list-style: none; }
+  li { margin: .9rem 0; }
   .meta { color: #666; font-size: .9em; margin-left: .6rem; }
   li p { margin: .2rem 0 0 0; color: #333; font-size: .95em; }
   a { font-weight: 600; }
@@ -268,11 +269,11 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 <body>
 <h1>Improving Deep Neural Networks</h1>
 <p>Initialization, regularization, optimization: the course's notebooks, executed with their
-solutions. Every slider explorer works in this page, with no Python and no server: its pictures
+solutions. Every slider explorer works in these pages, with no Python and no server: its pictures
 were computed when the site was built.</p>
-<ol>
+<ul>
 {{items}}
-</ol>
+</ul>
 <footer>Built {{built}} with <code>make site</code>. To learn by doing the exercises yourself,
 clone the course and run <code>make lab</code>.</footer>
 </body>

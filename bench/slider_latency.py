@@ -113,6 +113,8 @@ def bench_explorer(nb: LabNotebook, ex, prefix: str, args, times: tuple) -> dict
         except Exception as exc:  # noqa: BLE001 (a broken slider is reported, not fatal)
             row.setdefault("errors", []).append(f"{label}: {exc}")
     all_ms = [m["ms"] for ms in per_slider.values() for m in ms]
+    row["detail"] = {k: [{key: round(m[key], 1) for key in ("ms", "src_ms", "paint_ms")}
+                         for m in v] for k, v in per_slider.items()}
     row.update(moves=len(all_ms), sliders=list(per_slider), p50=percentile(all_ms, 50),
                p95=percentile(all_ms, 95), max=max(all_ms) if all_ms else float("nan"),
                per_slider={k: {"p50": percentile([m["ms"] for m in v], 50),

@@ -79,8 +79,8 @@ function render({ model, el: root }) {
     img.style.width = `${w}px`;
     img.style.aspectRatio = `${w} / ${h}`;
   }
-  figure.append(img);
-  root.append(bar, progress, status, note, message, figure);
+  figure.append(img, status); // "computing…" sits over the (faded) picture
+  root.append(bar, progress, note, message, figure);
 
   const key = () => index.join(",");
   const live = () => model.get("live") !== false;
@@ -119,7 +119,8 @@ function render({ model, el: root }) {
       status.textContent = live() ? "computing this setting…"
         : "this setting was not drawn in this copy of the notebook";
     }
-    figure.style.display = img.src || url ? "" : "none";
+    figure.style.display = "";
+    img.style.visibility = img.src ? "visible" : "hidden"; // its box keeps the picture's place
   }
 
   function showMessage() {

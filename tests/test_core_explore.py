@@ -203,3 +203,56 @@ def test_diverged_run_is_labelled_not_plotted_as_nan():
     ax = plot_costs({"α = 10": h, "α = 0.1": [0.7, 0.6, 0.5]})
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["α = 10 (diverged)", "α = 0.1"]
+
+
+def _run_in_kernel(source: str, monkeypatch, **env) -> list:
+    """Execute ``source`` as one notebook cell in a real kernel (nbclient, no front-end);
+    returns that cell's outputs, then a second cell's ``print(len(calls))``."""
+    import os
+    import sys
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source), nbformat.v4.new_code_cell("print(len(calls))")]
+    # the kernel spec runs "python" from PATH: this environment's, so it imports this checkout
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent),
+                                                os.environ.get("PATH", "")]))
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute(
+        env={**os.environ, **env}, cwd=str(ROOT))
+    return nb.cells
+
+
+TINY = """
+import numpy as np
+from helpers.explore import explorer, slider
+calls = []
+def compute(settings):
+    calls.append(settings)
+    return np.arange(5) * settings["a"]
+def show(fig, result, settings):
+    fig.add_subplot().plot(result)
+ex = explorer({"a": slider("a", [1, 2, 3], 2)}, compute, show, figsize=(3, 2), title="tiny")
+"""
+
+
+@pytest.mark.slow
+def test_in_a_kernel_without_front_end_nothing_is_computed(monkeypatch):
+    cells = _run_in_kernel(TINY, monkeypatch, HELPERS_EXPLORERS="")
+    outputs = cells[0].outputs
+    kinds = [list(o.get("data", {})) for o in outputs]
+    assert "application/vnd.jupyter.widget-view+json" in kinds[0]
+    fallback = outputs[1]
+    assert "idnn_explorer_fallback" in fallback.metadata
+    assert "runs in JupyterLab" in fallback.data["text/html"]
+    assert cells[1].outputs[0].text.strip() == "0", "no setting computed without a front-end"
+
+
+@pytest.mark.slow
+def test_an_exported_notebook_keeps_the_current_picture(monkeypatch):
+    cells = _run_in_kernel(TINY, monkeypatch, HELPERS_EXPLORERS="eager")
+    fallback = cells[0].outputs[1]
+    assert "<img src='data:image/png;base64," in fallback.data["text/html"]
+    assert fallback.data["text/plain"] == "<tiny: a = 2>"
+    assert cells[1].outputs[0].text.strip() == "3", "eager: every setting computed"

@@ -158,6 +158,7 @@ def test_site_files(site):
     assert pages, f"no page was built in {site}"
     listed = _explorers_listed(site)
     assert sorted(listed) == [p.name for p in pages]
+    assert all("<math" in p.read_text(encoding="utf-8") for p in pages), "no formula as MathML"
     for page in [site / "index.html", *pages]:
         text = page.read_text(encoding="utf-8")
         links = _Links()
@@ -169,6 +170,8 @@ def test_site_files(site):
             assert scheme in ("", "data"), f"{page.name}: <{tag}> loads {ref[:80]!r}"
             if scheme == "" and not ref.startswith("#"):
                 assert (page.parent / ref.split("#")[0]).exists(), f"{page.name}: {ref} missing"
+        unread = re.findall(r'<(?:code|pre) class="tex">(.*?)</', text, re.S)
+        assert not unread, f"{page.name}: formulas left as TeX (not MathML): {unread[:3]}"
         for marker in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION"):
             assert marker not in text, f"{page.name} shows nbgrader's {marker!r}"
         if page.name in listed:

@@ -203,6 +203,7 @@ class Explorer:
         self.fallback_id: str | None = None
         self._lock = threading.RLock()
         self._shown = False
+        self.views = 0  # pages showing it now: warming stops when its output is cleared
 
     # -- settings and keys
     def key(self, index: Sequence[int] | None = None) -> str:
@@ -472,9 +473,15 @@ def _make_widget(ex: Explorer):
 
 
 def _on_message(ex: Explorer, content: dict) -> None:
-    """A view rendered ("ready"): a front-end is attached after all, so start drawing."""
-    if content.get("type") == "ready" and mode() not in ("off", "eager") and not ex.not_done:
-        _WORKER.add(ex)
+    """A view rendered ("ready": a front-end is attached, so start drawing) or went away
+    ("gone": its output was cleared or the cell run again; stop warming a picture nobody sees)."""
+    kind = content.get("type")
+    if kind == "gone":
+        ex.views = max(0, ex.views - 1)
+    elif kind == "ready":
+        ex.views += 1
+        if mode() not in ("off", "eager") and not ex.not_done:
+            _WORKER.add(ex)
 
 
 # ---------------------------------------------------------------- when to compute
@@ -551,7 +558,7 @@ class _Worker:
 
     def next_job(self):
         """(explorer, index) to draw: a current setting missing anywhere first, then warming."""
-        live = [r() for r in self.explorers if r() is not None]
+        live = [ex for ex in (r() for r in self.explorers) if ex is not None and ex.views > 0]
         for ex in live:
             key = ex.key()
             if not ex.not_done and key not in ex.frames and key not in ex.errors:

@@ -259,7 +259,10 @@ function render({ model, el: root }) {
   if (next && next.querySelector(".idnn-explorer-fallback")) next.style.display = "none";
 
   model.send({ type: "ready" });
-  return () => frames.listeners.delete(onFrame);
+  return () => {
+    frames.listeners.delete(onFrame);
+    model.send({ type: "gone" }); // e.g. the cell ran again: the kernel stops warming this one
+  };
 }
 
 export default { render };

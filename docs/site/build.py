@@ -164,16 +164,23 @@ FENCE = re.compile(r"<mo>((?:&#x0*(?:28|29|5B|5D|7B|7D|7C|2016|27E8|27E9|230A|23
                    r"|[()\[\]{}|])</mo>", re.I)
 
 
+# latex2mathml keeps a command it does not know as text (<mi>\foo</mi>): shown as TeX instead.
+UNKNOWN_COMMAND = re.compile(r">\\[A-Za-z]+<")
+
+
 def tex_to_mathml(tex: str, display: bool) -> str:
     """MathML for one formula; a formula latex2mathml cannot read is shown as its TeX."""
     from latex2mathml.converter import convert
 
     try:
         mathml = convert(tex.strip(), display="block" if display else "inline")
-        return FENCE.sub(r'<mo stretchy="false">\1</mo>', mathml)
     except Exception:  # noqa: BLE001 (any parse failure: show the source, never stop the build)
+        mathml = None
+    if mathml is None or UNKNOWN_COMMAND.search(mathml):
+        print(f"site: formula left as TeX (not understood): {tex.strip()[:80]}", flush=True)
         tag = "pre" if display else "code"
         return f'<{tag} class="tex">{html.escape(tex)}</{tag}>'
+    return FENCE.sub(r'<mo stretchy="false">\1</mo>', mathml)
 
 
 def markdown_html(source: str, attachments: dict | None = None,

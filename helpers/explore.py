@@ -243,7 +243,8 @@ class Explorer:
         need = 1
         for n in on:
             need *= len(self.controls[n].options)
-        return len(self.cache[self.sweep]) >= need
+        # (a setting that failed counts as done: the sweep shows the others)
+        return len(self.cache[self.sweep]) + len(self.errors) >= need
 
     def draw(self, index: Sequence[int] | None = None) -> bytes | None:
         """Compute (if needed) and render the frame of a setting; None (and ``message`` set)

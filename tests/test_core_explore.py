@@ -256,3 +256,17 @@ def test_an_exported_notebook_keeps_the_current_picture(monkeypatch):
     assert "<img src='data:image/png;base64," in fallback.data["text/html"]
     assert fallback.data["text/plain"] == "<tiny: a = 2>"
     assert cells[1].outputs[0].text.strip() == "3", "eager: every setting computed"
+
+
+def test_a_sweep_with_a_failing_setting_still_completes():
+    def run(settings):
+        if settings["lam"] == 2.0:
+            raise FloatingPointError("overflow in the learner's cost")
+        return settings["lam"]
+
+    controls = {"lam": slider("λ", [0.0, 1.0, 2.0], 1.0)}
+    ex = explorer(controls, {"run": (run, ["lam"])},
+                  lambda fig, r, s: fig.add_subplot().plot(list(r["sweep"].values())),
+                  sweep="run", figsize=(3, 2), display=False)
+    ex.warm()
+    assert set(ex.frames) == {"0", "1"} and set(ex.errors) == {"2"} and not ex.provisional

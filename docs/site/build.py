@@ -70,21 +70,23 @@ def kernel_env() -> dict[str, str]:
     return env
 
 
-def solved_for_the_page(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook as the site shows it: solutions kept without nbgrader's markers, hidden
-    tests removed (they grade learners; the page does not need them)."""
-    nb = nbformat.from_dict(nb)
+def for_the_page(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The executed notebook as the site shows it: solutions kept without nbgrader's markers,
+    hidden tests' code left out (they grade learners; a reader does not need them). The
+    outputs stay those of the full run, so a cell's "All tests passed." is true: every test,
+    hidden ones included, passed when the site was built."""
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = MARKER.sub("", HIDDEN.sub("", cell.source)).rstrip()
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.source.strip()]
+    nb.cells = [c for c in nb.cells
+                if c.cell_type != "code" or c.source.strip() or c.get("outputs")]
     return nb
 
 
 def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
-    """Run the notebook top to bottom in a fresh kernel (in its own folder, as a learner
-    would); the widget state is saved in its metadata."""
-    nb = solved_for_the_page(nbformat.read(path, as_version=4))
+    """Run the solved notebook top to bottom, hidden tests included, in a fresh kernel (in its
+    own folder, as a learner would); the widget state is saved in its metadata."""
+    nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                             store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
@@ -93,7 +95,7 @@ def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
         client.execute(env=kernel_env())
     except CellExecutionError as exc:
         raise SystemExit(f"site: {path.name} failed while executing:\n{exc}") from None
-    return nb, time.perf_counter() - t0
+    return for_the_page(nb), time.perf_counter() - t0
 
 
 def smaller_png(data: bytes) -> bytes:

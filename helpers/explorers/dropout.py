@@ -37,7 +37,7 @@ from helpers.training import History, train
 
 KEEP_PROB_MIN, KEEP_PROB_MAX, KEEP_PROB_STEP = 0.5, 1.0, 0.05  # the slider: 11 values
 MASK_DRAWS = 200  # random masks per histogram
-COST_EVERY = 10  # draw every 10th cost of a run (keeps its noise visible, redraws fast)
+COST_EVERY = 10  # draw every 10th cost of a run (keeps its noise visible, smaller pictures)
 
 
 def activation_means(forward_with_dropout: Callable, X, parameters: dict, keep_prob: float,

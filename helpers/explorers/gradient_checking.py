@@ -217,8 +217,7 @@ def show_epsilon(fig, result: dict, settings: dict) -> None:
 
 
 def _log_axes(ax, xlim, ylim) -> None:
-    """Log-log axes with plain-text tick labels every other decade (mathtext labels make a
-    redraw several times slower)."""
+    """Log-log axes with plain-text tick labels every other decade."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     ax.set_xscale("log")

@@ -103,8 +103,8 @@ def descent(problem: dict, learning_rate: float, max_steps: int = 1000,
 
 
 def _two_axes(fig, top: float = 0.86, sharey: bool = False):
-    """Two axes side by side at fixed places (no constrained layout: it would cost most of a
-    slider redraw)."""
+    """Two axes side by side at fixed places (the same for every setting, so that the pictures
+    of neighbouring settings line up when the slider switches them)."""
     fig.set_layout_engine("none")
     width, gap, left, bottom = 0.41, 0.09, 0.07, 0.12
     a1 = fig.add_axes((left, bottom, width, top - bottom))

@@ -2,7 +2,7 @@
 
 * ``summarize(history, X_train, Y_train, X_dev, Y_dev)`` turns a training run into what the
   plots need: train/dev accuracy, the Frobenius norm of each W^{[l]}, the predicted class on a
-  grid (for an instant decision-boundary redraw) and a thinned cost curve.
+  grid (to draw the decision boundary) and a thinned cost curve.
 * ``plot_boundaries`` / ``print_table`` compare a few trained nets side by side (also used by
   notebook 03).
 * ``explore_lambda(...)`` trains the [2, 20, 3, 1] net for each λ on the slider (0, then
@@ -76,7 +76,7 @@ def draw_boundary(ax, summary: dict, X, Y, title: str, dev_name: str = "dev") ->
     """The decision regions of one summarized run with the points X, Y on top."""
     draw_regions(ax, summary["regions"], summary["extent"], summary["regions"].shape)
     draw_points(ax, X, Y, size=14)
-    ax.set_xticks([-1, 0, 1])  # few ticks: faster slider redraws
+    ax.set_xticks([-1, 0, 1])  # few ticks: a small panel stays readable
     ax.set_yticks([-1, 0, 1])
     ax.set(xlabel="$x_1$", ylabel="$x_2$",
            title=_title(title, summary["train_acc"], summary["dev_acc"], dev_name))

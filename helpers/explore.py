@@ -161,6 +161,14 @@ def check_notes(functions: Sequence[Callable]) -> str:
     return " ".join(notes)
 
 
+def fixed_layout(fig, **margins) -> None:
+    """Axes at fixed places (no layout engine): every setting's picture then puts its panels
+    at the same pixels, so that switching pictures moves only what changed."""
+    fig.set_layout_engine(None)
+    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.88,
+                           "wspace": 0.25, **margins})
+
+
 def render_png(show: Callable, result, settings: dict, figsize, dpi: int) -> tuple[bytes, Any]:
     """(PNG bytes, Figure) of ``show(fig, result, settings)`` on a fresh Agg figure."""
     import matplotlib as mpl

@@ -23,7 +23,7 @@ from functools import partial
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from helpers.explore import Explorer, explorer, linear_slider
+from helpers.explore import Explorer, explorer, fixed_layout, linear_slider
 from helpers.explorers.regularization import (
     LAYERS_DIMS,
     LEARNING_RATE,
@@ -98,6 +98,7 @@ def train_keep_prob(X_train, Y_train, X_dev, Y_dev, keep_prob: float, *, forward
 def show_keep_prob(fig, result: dict, settings: dict, X_train, Y_train) -> None:
     """Boundary with accuracies; the noisy cost of the thinned nets; the activation histogram."""
     kp = settings["keep_prob"]
+    fixed_layout(fig, left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3)
     ax_b, ax_c, ax_h = fig.subplots(1, 3, width_ratios=[1, 1.15, 1.15])
     draw_boundary(ax_b, result, X_train, Y_train, f"keep_prob = {kp:g}")
     ax_b.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.8)

@@ -29,6 +29,7 @@ from helpers.explore import (
     checkbox,
     dropdown,
     explorer,
+    fixed_layout,
     linear_slider,
     log_slider,
     slider,
@@ -57,6 +58,7 @@ def show_ewa(fig, v: np.ndarray, settings: dict, theta: np.ndarray) -> None:
     """The noisy values and the learner's weighted average v_t of them."""
     beta, corr = settings["beta"], settings["bias_correction"]
     t = np.arange(1, theta.size + 1)
+    fixed_layout(fig, left=0.08, top=0.9)
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(t, theta, ".", color="0.55", ms=4, label="θₜ (noisy values)")
     ax.plot(t[: v.size], v[: t.size], color=COLORS["blue"], lw=2.2,
@@ -262,8 +264,7 @@ BETA2S = (0.9, 0.99, 0.999)
 def show_loss_surface(fig, trajs: dict, settings: dict, num_steps: int) -> None:
     """``draw_trajectories`` with this setting's α, β₁ and β₂ in the title."""
     s = SURFACES[settings["surface"]]
-    fig.set_layout_engine(None)  # fixed places: the panels stay put from one setting to the next
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.22)
+    fixed_layout(fig, top=0.9, wspace=0.22)
     draw_trajectories(fig, s, trajs, title=f"{s.name}: α = {settings['learning_rate']:.3g}, "
                       f"β₁ = {settings['beta1']:.2f}, β₂ = {settings['beta2']:.3f}")
     fig.axes[1].set_xlim(-0.05 * num_steps, 1.05 * num_steps)
@@ -308,6 +309,7 @@ def _ms_per_epoch(h: History) -> float:
 def show_batch_size(fig, result: dict, settings: dict, m: int, num_epochs: int) -> None:
     """Left: the cost of every update and of every epoch; right: time per epoch of each size."""
     size, hist, sweep = settings["mini_batch_size"], result["run"], result["sweep"]
+    fixed_layout(fig, top=0.9, wspace=0.22)
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
     per_epoch = math.ceil(m / size)
     bc = np.asarray(hist.batch_costs)

@@ -22,7 +22,7 @@ from functools import partial
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from helpers.explore import Explorer, explorer, slider
+from helpers.explore import Explorer, explorer, fixed_layout, slider
 from helpers.network import binary_cross_entropy, model_forward, num_layers, predict
 from helpers.plots import COLORS, _title, draw_points, draw_regions, grid_for
 from helpers.training import History, train
@@ -168,6 +168,7 @@ def draw_cost(ax, result: dict, reference: dict | None, label: str, lam: float) 
 def show_lambda(fig, result: dict, settings: dict, X_train, Y_train) -> None:
     """Boundary with accuracies and ‖W‖; accuracy and Σ‖W‖ against λ; the cost curve."""
     lam, run, sweep = settings["lambd"], result["run"], result["sweep"]
+    fixed_layout(fig, left=0.05, right=0.99, bottom=0.16, top=0.80, wspace=0.3)
     ax_b, ax_a, ax_c = fig.subplots(1, 3, width_ratios=[1, 1.25, 1.1])
     draw_boundary(ax_b, run, X_train, Y_train, f"λ = {lam:g}")
     norms = ", ".join(f"{v:.1f}" for v in run["norms"])

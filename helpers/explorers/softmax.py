@@ -22,7 +22,7 @@ from functools import partial
 
 import numpy as np
 
-from helpers.explore import Explorer, explorer, log_slider, slider
+from helpers.explore import Explorer, explorer, fixed_layout, log_slider, slider
 from helpers.network import ACTIVATIONS, glorot_uniform, model_forward
 from helpers.plots import COLORS
 from helpers.training import History, one_blas_thread, train
@@ -104,6 +104,7 @@ def train_numpy_net(
 def show_temperature(fig, p: np.ndarray, settings: dict, z: np.ndarray) -> None:
     """The fixed logits, and the learner's softmax(z / T) with its top probability and entropy."""
     C = z.shape[0]
+    fixed_layout(fig, left=0.06, wspace=0.2)
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
     classes = np.arange(C)
     top = int(np.argmax(z))
@@ -211,6 +212,7 @@ def show_learning_rate_and_units(fig, result: dict, settings: dict, units: Seque
                                  alphas: Sequence[float], num_iterations: int) -> None:
     """Cost; train/dev accuracy during training; final dev accuracy of every setting so far."""
     r, a, h = result["run"], settings["alpha"], settings["hidden"]
+    fixed_layout(fig, left=0.05, right=0.99, wspace=0.3)
     ax1, ax2, ax3 = fig.subplots(1, 3)
     _cost_panel(ax1, r, num_iterations)
     _accuracy_panel(ax2, r, a, h, num_iterations)

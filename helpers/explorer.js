@@ -74,6 +74,7 @@ function render({ model, el: root }) {
   const img = el("img", "idnn-frame");
   img.alt = "explorer picture";
   img.draggable = false;
+  img.decoding = "sync"; // show a new setting in the very frame its picture is switched
   const w = model.get("width"), h = model.get("height");
   if (w && h) {
     img.style.width = `${w}px`;

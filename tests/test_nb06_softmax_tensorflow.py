@@ -544,7 +544,7 @@ def small_explorer(ns, **kw):
     from helpers.explorers.softmax import explore_learning_rate_and_units
 
     args = dict(softmax_cross_entropy=ns["softmax_cross_entropy"], one_hot=ns["one_hot"],
-                units=(0, 8), num_iterations=20, show=False)
+                units=(0, 16), num_iterations=20, show=False)
     args.update(kw)
     return explore_learning_rate_and_units(ns["X_train"][:, :300], ns["labels_train"][:, :300],
                                            ns["X_dev"], ns["labels_dev"], **args)
@@ -556,10 +556,10 @@ def test_learning_rate_explorer_moves_and_renders_divergence(ns):
     assert before and ex.message == ""
     ex.set(alpha=0.1)
     assert ex.png != before
-    ex.set(hidden=8)
+    ex.set(hidden=16)
     ex.set(alpha=10.0)
     result = ex.result_at(ex.index)["run"]
-    assert ex.settings == {"alpha": 10.0, "hidden": 8}
+    assert ex.settings == {"alpha": 10.0, "hidden": 16}
     assert result["diverged"] and np.isnan(result["final_dev"])
     assert ex.png and ex.png is not None and ex.message == ""
 
@@ -605,10 +605,10 @@ def test_explorer_pictures_follow_the_slider(ns):
     assert np.allclose(heights, p), "the bars show softmax(z / T) of the current T"
 
     ex = small_explorer(ns)
-    ex.set(hidden=8)
+    ex.set(hidden=16)
     ex.set(alpha=10.0)
     axes = ex.figure.axes
     assert "diverged" in axes[1].get_title() and "diverged" in axes[0].get_title()
     ex.set(alpha=0.1)
     axes = ex.figure.axes
-    assert "diverged" not in axes[1].get_title() and "8 hidden units" in axes[1].get_title()
+    assert "diverged" not in axes[1].get_title() and "16 hidden units" in axes[1].get_title()

@@ -13,7 +13,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: lab test check workspace fresh release collect autograde feedback export lint bench \
-        browser-deps sandbox-deps clean-venv
+        site browser-deps sandbox-deps clean-venv
 
 # Create .venv and install the pinned course environment plus helpers/grading (editable).
 # Re-runs only when requirements.txt or pyproject.toml change.
@@ -61,6 +61,12 @@ feedback: $(STAMP)
 
 export: $(STAMP)
 	$(PY) -m grading export
+
+# The course as a static HTML site in build/site/ (solved notebooks executed, every explorer live
+# with no server): open build/site/index.html, or copy the folder to any static host.
+SITE_JOBS ?= 1
+site: $(STAMP)
+	$(PY) docs/site/build.py --out build/site --jobs $(SITE_JOBS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -247,15 +247,14 @@ def small_explorer(init, ns, **kw):
 
 def test_explorer_moving_controls_redraws(nb_ns):
     ex = small_explorer(nb_ns["initialize_parameters_random"], nb_ns)
-    assert ex.message.value == "" and ex.image.value
-    assert len(ex.cache) == 6, "every (scale, activation) setting is precomputed"
-    first = ex.image.value
-    ex.controls["scale"].value = 10.0
-    after_scale = ex.image.value
+    assert ex.message == "" and ex.png
+    first = ex.png
+    after_scale = ex.set(scale=10.0)
     assert after_scale != first
-    ex.controls["activation"].value = "tanh"
-    assert ex.image.value != after_scale
-    assert ex.draws == 3
+    assert ex.set(activation="tanh") != after_scale
+    ex.warm()
+    assert len(ex.frames) == 6, "every (scale, activation) setting can be drawn"
+    assert len(ex.cache["circles"]) == 3, "the circles net is trained once per scale"
 
 
 def test_explorer_not_done_shows_friendly_message(nb_ns):
@@ -263,17 +262,17 @@ def test_explorer_not_done_shows_friendly_message(nb_ns):
         raise NotImplementedError()
 
     ex = small_explorer(initialize_parameters_random, nb_ns)
-    assert "Not yet" in ex.message.value
-    assert "initialize_parameters_random" in ex.message.value
-    assert ex.image.layout.display == "none"
+    assert "Not yet" in ex.message
+    assert "initialize_parameters_random" in ex.message
+    assert ex.png is None
 
 
 def test_explorer_diverged_run_is_drawn_as_diverged(nb_ns):
     ex = small_explorer(nb_ns["initialize_parameters_random"], nb_ns, learning_rate=500.0,
                         options=[("1", 1.0)])
-    result = next(iter(ex.cache.values()))
-    assert result["circles"]["history"].diverged
-    assert ex.image.value and ex.message.value == ""
+    result = next(iter(ex.cache["circles"].values()))
+    assert result["history"].diverged
+    assert ex.png and ex.message == ""
     titles = " ".join(ax.get_title() for ax in ex.figure.axes)
     legends = " ".join(t.get_text() for ax in ex.figure.axes if ax.get_legend()
                        for t in ax.get_legend().get_texts())
@@ -310,16 +309,15 @@ def test_scale_options_cover_the_range_and_mark_he():
     assert any("Xavier" in label for label, _ in opts)
 
 
-def test_explorer_moves_redraw_in_place(nb_ns):
+def test_explorer_pictures_follow_the_controls(nb_ns):
     ex = small_explorer(nb_ns["initialize_parameters_random"], nb_ns)
-    axes = list(ex.figure.axes)
-    assert ex.figure.get_layout_engine() is None
-    ex.controls["scale"].value = 10.0
-    ex.controls["activation"].value = "tanh"
-    assert list(ex.figure.axes) == axes, "slider moves must reuse the axes"
+    ex.set(scale=10.0, activation="tanh")
+    axes = ex.figure.axes
+    titles = " ".join(ax.get_title() for ax in axes)
     texts = " ".join(t.get_text() for ax in axes for t in ax.texts)
-    assert "tanh, σ = 10" in texts and "saturated" in texts
+    assert "tanh, σ = 10" in titles and "saturated" in texts
     assert "σ = 10" in axes[2].get_title() and "σ = 10" in axes[3].get_legend().get_texts()[0].get_text()
-    ex.controls["scale"].value = 0.01
-    texts = " ".join(t.get_text() for ax in axes for t in ax.texts)
-    assert "σ = 0.01" in texts and "saturated" not in texts
+    ex.set(scale=0.01)
+    texts = " ".join(t.get_text() for ax in ex.figure.axes for t in ax.texts)
+    titles = " ".join(ax.get_title() for ax in ex.figure.axes)
+    assert "σ = 0.01" in titles and "saturated" not in texts

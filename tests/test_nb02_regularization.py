@@ -370,14 +370,13 @@ def _fast_explorer(ns, monkeypatch, **overrides):
 
 def test_explorer_slider_redraws(base_ns, monkeypatch):
     ex = _fast_explorer(base_ns, monkeypatch)
-    slider = ex.controls["lambd"]
-    assert [v for _, v in slider.options] == [0.0, 0.1, 10.0]
-    before = ex.image.value
-    assert before and ex.message.value == ""
-    slider.value = 10.0
-    assert ex.image.value != before
-    assert len(ex.cache) == 3
-    norms = {k[0][1]: sum(r["norms"]) for k, r in ex.cache.items()}
+    assert ex.controls["lambd"].values == [0.0, 0.1, 10.0]
+    before = ex.png
+    assert before and ex.message == ""
+    assert ex.set(lambd=10.0) != before
+    ex.warm()
+    assert len(ex.cache["run"]) == 3 and len(ex.frames) == 3
+    norms = {k[0]: sum(r["norms"]) for k, r in ex.cache["run"].items()}
     assert norms[10.0] < norms[0.0], "a large λ must shrink the weights"
 
 
@@ -386,8 +385,8 @@ def test_explorer_not_done_message(base_ns, monkeypatch):
         raise NotImplementedError()
 
     ex = _fast_explorer(base_ns, monkeypatch, cost=compute_cost_with_regularization)
-    assert "Not yet" in ex.message.value
-    assert "compute_cost_with_regularization" in ex.message.value
+    assert "Not yet" in ex.message
+    assert "compute_cost_with_regularization" in ex.message
 
 
 def test_explorer_shows_diverged(base_ns, monkeypatch):
@@ -401,8 +400,9 @@ def test_explorer_shows_diverged(base_ns, monkeypatch):
                           backward=ns["backward_propagation_with_regularization"],
                           init=ns["glorot_uniform"], learning_rate=1e4, num_iterations=50,
                           show=False)
-    assert all(r["diverged"] for r in ex.cache.values())
-    assert ex.image.value and ex.message.value == ""
+    ex.warm()
+    assert all(r["diverged"] for r in ex.cache["run"].values())
+    assert ex.png and ex.message == ""
 
 
 def test_summaries_and_early_stopping(base_ns):

@@ -228,13 +228,13 @@ def _fast_explorer(ns, monkeypatch, **overrides):
 
 def test_explorer_slider_redraws(base_ns, monkeypatch):
     ex = _fast_explorer(base_ns, monkeypatch)
-    before = ex.image.value
-    assert before and ex.message.value == ""
-    ex.controls["keep_prob"].value = 0.5
-    assert ex.image.value != before
-    assert len(ex.cache) == 3
-    for key, r in ex.cache.items():
-        kp = key[0][1]
+    before = ex.png
+    assert before and ex.message == ""
+    assert ex.set(keep_prob=0.5) != before
+    ex.warm()
+    assert len(ex.cache["result"]) == 3
+    for key, r in ex.cache["result"].items():
+        kp = key[0]
         means = r["means"]
         # the learner's inverted dropout keeps the layer's mean activation
         assert abs(means["inverted"].mean() / means["plain"] - 1) < 0.05, kp
@@ -246,7 +246,7 @@ def test_explorer_not_done_message(base_ns, monkeypatch):
         raise NotImplementedError()
 
     ex = _fast_explorer(base_ns, monkeypatch, forward=forward_propagation_with_dropout)
-    assert "Not yet" in ex.message.value and FWD in ex.message.value
+    assert "Not yet" in ex.message and FWD in ex.message
 
 
 def test_explorer_shows_diverged(base_ns, monkeypatch):
@@ -257,5 +257,6 @@ def test_explorer_shows_diverged(base_ns, monkeypatch):
     ex = D.explore_keep_prob(ns["X_train"], ns["Y_train"], ns["X_dev"], ns["Y_dev"],
                              forward=ns[FWD], backward=ns[BWD], init=ns["glorot_uniform"],
                              learning_rate=1e4, num_iterations=50, show=False)
-    assert all(r["diverged"] for r in ex.cache.values())
-    assert ex.image.value and ex.message.value == ""
+    ex.warm()
+    assert all(r["diverged"] for r in ex.cache["result"].values())
+    assert ex.png and ex.message == ""

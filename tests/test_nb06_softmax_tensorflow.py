@@ -521,25 +521,25 @@ def test_temperature_explorer_moves_and_reports_not_done(ns):
     from helpers.explorers.softmax import explore_temperature
 
     ex = explore_temperature(ns["softmax"], show=False)
-    before = ex.image.value
-    assert before and ex.message.value == ""
-    ex.controls["T"].value = 10 ** -1.5
-    assert ex.image.value != before
-    p = ex.cache[next(k for k in ex.cache if k[0][1] == pytest.approx(10 ** -1.5))]
+    before = ex.png
+    assert before and ex.message == ""
+    ex.set(T=10 ** -1.5)
+    assert ex.png != before
+    p = ex.result_at(ex.index)
     assert p.max() > 0.99  # cold: almost one-hot
 
     def softmax(Z):
         raise NotImplementedError()
 
     ex2 = explore_temperature(softmax, show=False)
-    assert "Not yet" in ex2.message.value and "softmax" in ex2.message.value
+    assert "Not yet" in ex2.message and "softmax" in ex2.message
 
 
 def small_explorer(ns, **kw):
     from helpers.explorers.softmax import explore_learning_rate_and_units
 
     args = dict(softmax_cross_entropy=ns["softmax_cross_entropy"], one_hot=ns["one_hot"],
-                units=(0, 8), num_iterations=20, show=False)
+                units=(0, 16), num_iterations=20, show=False)
     args.update(kw)
     return explore_learning_rate_and_units(ns["X_train"][:, :300], ns["labels_train"][:, :300],
                                            ns["X_dev"], ns["labels_dev"], **args)
@@ -547,15 +547,16 @@ def small_explorer(ns, **kw):
 
 def test_learning_rate_explorer_moves_and_renders_divergence(ns):
     ex = small_explorer(ns)
-    before = ex.image.value
-    assert before and ex.message.value == ""
-    ex.controls["alpha"].value = 0.1
-    assert ex.image.value != before
-    ex.controls["hidden"].value = 8
-    ex.controls["alpha"].value = 10.0
-    result = ex.cache[(("alpha", 10.0), ("hidden", 8))]
+    before = ex.png
+    assert before and ex.message == ""
+    ex.set(alpha=0.1)
+    assert ex.png != before
+    ex.set(hidden=16)
+    ex.set(alpha=10.0)
+    result = ex.result_at(ex.index)["run"]
+    assert ex.settings == {"alpha": 10.0, "hidden": 16}
     assert result["diverged"] and np.isnan(result["final_dev"])
-    assert ex.image.value and ex.image.layout.display != "none" and ex.message.value == ""
+    assert ex.png and ex.png is not None and ex.message == ""
 
 
 def test_learning_rate_explorer_reports_not_done(ns):
@@ -563,13 +564,13 @@ def test_learning_rate_explorer_reports_not_done(ns):
         raise NotImplementedError()
 
     ex = small_explorer(ns, one_hot=one_hot)
-    assert "Not yet" in ex.message.value and "one_hot" in ex.message.value
+    assert "Not yet" in ex.message and "one_hot" in ex.message
 
     def softmax_cross_entropy(Z, Y):
         raise NotImplementedError()
 
     ex = small_explorer(ns, softmax_cross_entropy=softmax_cross_entropy)
-    assert "softmax_cross_entropy" in ex.message.value
+    assert "softmax_cross_entropy" in ex.message
 
 
 def test_figures(ns):
@@ -586,22 +587,23 @@ def test_figures(ns):
     plt.close("all")
 
 
-def test_explorers_redraw_in_place(ns):
+def test_explorer_pictures_follow_the_slider(ns):
     from helpers.explorers.softmax import explore_temperature
 
     ex = explore_temperature(ns["softmax"], show=False)
-    axes = list(ex.figure.axes)
-    ex.controls["T"].value = 10.0
-    assert list(ex.figure.axes) == axes and axes[1].get_title().startswith("T = 10")
-    p = ex.cache[next(k for k in ex.cache if k[0][1] == pytest.approx(10.0))]
+    assert ex.figure.axes[1].get_title().startswith("T = 1:")
+    ex.set(T=10.0)
+    axes = ex.figure.axes
+    assert axes[1].get_title().startswith("T = 10")
+    p = ex.result_at(ex.index)
     heights = [bar.get_height() for bar in axes[1].patches]
     assert np.allclose(heights, p), "the bars show softmax(z / T) of the current T"
 
     ex = small_explorer(ns)
-    axes = list(ex.figure.axes)
-    ex.controls["hidden"].value = 8
-    ex.controls["alpha"].value = 10.0
-    assert list(ex.figure.axes) == axes and "diverged" in axes[1].get_title()
-    assert "diverged" in axes[0].get_title()
-    ex.controls["alpha"].value = 0.1
-    assert "diverged" not in axes[1].get_title() and "8 hidden units" in axes[1].get_title()
+    ex.set(hidden=16)
+    ex.set(alpha=10.0)
+    axes = ex.figure.axes
+    assert "diverged" in axes[1].get_title() and "diverged" in axes[0].get_title()
+    ex.set(alpha=0.1)
+    axes = ex.figure.axes
+    assert "diverged" not in axes[1].get_title() and "16 hidden units" in axes[1].get_title()

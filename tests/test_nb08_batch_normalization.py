@@ -382,11 +382,11 @@ def test_learning_rate_explorer(ref, fns, small_runs):
 
     ex = explore_learning_rate(ref["X_train"], ref["Y_train"], ref["X_test"], ref["Y_test"], fns,
                                known=small_runs, show=False)
-    assert len(ex.cache) == 14 and ex.message.value == ""
-    ex.controls["learning_rate"].value = 10.0
-    before = ex.image.value
-    ex.controls["batchnorm"].value = False
-    assert ex.image.value != before
+    assert ex.message == ""
+    ex.set(learning_rate=10.0)
+    before = ex.png
+    ex.set(batchnorm=False)
+    assert ex.png != before
     title = ex.figure.axes[0].get_title()
     assert "without batch norm" in title and "DIVERGED" in title  # shown as diverged
 
@@ -396,19 +396,20 @@ def test_batch_size_and_momentum_explorers(ref, fns, small_runs):
 
     res = small_runs[(0.316, True)]
     ex = explore_batch_size(ref["X_train"], ref["X_test"], ref["Y_test"], res, fns, show=False)
-    before = ex.image.value
-    ex.controls["batch_size"].value = 4
-    assert ex.image.value != before and "batches of 4" in ex.figure.axes[0].get_title()
-    spreads = {k: float(np.subtract(*np.percentile(v["mu"], [84, 16]))) for k, v in
-               ex.cache.items()}
-    assert spreads[(("batch_size", 4),)] > 3 * spreads[(("batch_size", 256),)]
+    before = ex.png
+    ex.set(batch_size=4)
+    assert ex.png != before and "batches of 4" in ex.figure.axes[0].get_title()
+    ex.set(batch_size=256)
+    spreads = {k[0]: float(np.subtract(*np.percentile(v["mu"], [84, 16]))) for k, v in
+               ex.cache["stats"].items()}
+    assert spreads[4] > 3 * spreads[256]
 
     ex = explore_momentum(ref["X_train"], ref["X_test"], ref["Y_test"], res, fns, show=False)
-    before = ex.image.value
-    ex.controls["momentum"].value = 0.999
-    assert ex.image.value != before and "74.1%" in ex.figure.axes[0].get_title()
-    lagging = ex.cache[(("momentum", 0.999),)]["acc"][-1]
-    tracking = ex.cache[(("momentum", 0.9),)]["acc"][-1]
+    before = ex.png
+    ex.set(momentum=0.999)
+    assert ex.png != before and "74.1%" in ex.figure.axes[0].get_title()
+    lagging = ex.cache["replay"][(0.999,)]["acc"][-1]
+    tracking = ex.cache["replay"][(0.9,)]["acc"][-1]
     assert tracking > lagging + 0.1
 
 
@@ -422,15 +423,15 @@ def test_explorers_name_the_unfinished_exercise(ref, fns, small_runs):
     data = (ref["X_train"], ref["Y_train"], ref["X_test"], ref["Y_test"])
     ex = explore_learning_rate(*data, dict(fns, bn_backward=_not_done("batchnorm_backward")),
                                show=False)
-    assert "Not yet" in ex.message.value and "batchnorm_backward" in ex.message.value
+    assert "Not yet" in ex.message and "batchnorm_backward" in ex.message
     res = small_runs[(0.316, True)]
     ex = explore_batch_size(ref["X_train"], ref["X_test"], ref["Y_test"], res,
                             dict(fns, bn_forward=_not_done("batchnorm_forward")), show=False)
-    assert "Not yet" in ex.message.value and "batchnorm_forward" in ex.message.value
+    assert "Not yet" in ex.message and "batchnorm_forward" in ex.message
     ex = explore_momentum(ref["X_train"], ref["X_test"], ref["Y_test"], res,
                           dict(fns, update_running_stats=_not_done("update_running_stats")),
                           show=False)
-    assert "Not yet" in ex.message.value and "update_running_stats" in ex.message.value
+    assert "Not yet" in ex.message and "update_running_stats" in ex.message
 
 
 def test_static_figures(ref, fns, small_runs):

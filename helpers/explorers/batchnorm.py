@@ -24,9 +24,8 @@ from functools import partial
 import numpy as np
 
 from helpers import batchnorm_net as bn
-from helpers.explore import Explorer, explorer
+from helpers.explore import Explorer, checkbox, explorer, fixed_layout, log_slider, slider
 from helpers.plots import COLORS
-from helpers.training import exercise_not_done
 
 LAYERS_DIMS = [64, 32, 32, 32, 32, 32, 1]  # five hidden ReLU layers, one sigmoid output
 NUM_STEPS = 300
@@ -218,21 +217,6 @@ def plot_test_statistics(accs: dict, ax=None):
 
 
 # ---------------------------------------------------------------- explorer: α x batch norm
-def _raise(exc: Exception, **values):
-    raise exc
-
-
-def _draw_nothing(fig, result, values) -> None:
-    return None
-
-
-def not_done_explorer(exc: NotImplementedError, controls: Mapping, *,
-                      show: bool = True) -> Explorer:
-    """An explorer that only says which exercise to finish (its setup needed that exercise)."""
-    return explorer(partial(_raise, exercise_not_done(exc)), _draw_nothing, controls,
-                    precompute=False, show=show)
-
-
 def _lr_result(learning_rate: float, batchnorm: bool, *, data: tuple, fns: Mapping,
                known: Mapping) -> dict:
     key = (rate_key(learning_rate), bool(batchnorm))
@@ -249,6 +233,7 @@ def _final_spread(res: dict) -> np.ndarray:
 
 def _draw_lr(fig, result: dict, values: dict) -> None:
     """Cost curve of the run, and each hidden layer's spread of Z at the end."""
+    fixed_layout(fig)
     ax_c, ax_z = fig.subplots(1, 2, width_ratios=[1.2, 1], gridspec_kw=dict(GRID, top=0.84))
     run, (color, name) = result["run"], STYLE[bool(values["batchnorm"])]
     s = result["smooth"]
@@ -280,18 +265,12 @@ def explore_learning_rate(X_train, Y_train, X_test, Y_test, fns: Mapping, *,
                           known: Mapping | None = None, show: bool = True) -> Explorer:
     """Sliders: the learning rate α (10^-2 … 10^1) and batch norm on/off. The net is trained
     with the learner's functions for each setting (``known``: runs from ``train_runs``)."""
-    import ipywidgets as w
-
-    alpha = w.FloatLogSlider(value=1.0, base=10, min=-2, max=1, step=0.5,
-                             description="learning rate α", readout_format=".3g",
-                             style={"description_width": "initial"},
-                             layout=w.Layout(width="380px"))
-    on = w.Checkbox(value=True, description="batch norm on (normalize Z in every hidden layer)",
-                    style={"description_width": "initial"}, layout=w.Layout(width="420px"))
+    controls = {"learning_rate": log_slider("learning rate α", -2, 1, 0.5, 1.0),
+                "batchnorm": checkbox("batch norm on (normalize Z in every hidden layer)", True)}
     compute = partial(_lr_result, data=(X_train, Y_train, X_test, Y_test), fns=fns,
                       known=dict(known or {}))
-    return explorer(compute, _draw_lr, {"learning_rate": alpha, "batchnorm": on},
-                    figsize=(10, 3.6), layout=None, show=show)
+    return explorer(controls, lambda s: compute(**s), _draw_lr, figsize=(10, 3.6),
+                    title="α × batch norm explorer", checked=list(fns.values()), display=show)
 
 
 # ---------------------------------------------------------------- explorer: mini-batch size
@@ -330,6 +309,7 @@ def _batch_size_result(batch_size: int, *, X_train, X_test, Y_test, res: dict,
 
 def _draw_batch_size(fig, result: dict, values: dict, *, truth: tuple, curve: dict) -> None:
     """Histograms of a unit's batch mean and variance, and test accuracy against batch size."""
+    fixed_layout(fig)
     ax_m, ax_v, ax_a = fig.subplots(1, 3, width_ratios=[1, 1, 1.1], gridspec_kw=GRID)
     size = int(values["batch_size"])
     mu0, var0 = truth
@@ -360,32 +340,36 @@ def _draw_batch_size(fig, result: dict, values: dict, *, truth: tuple, curve: di
     ax_a.legend(fontsize=8, loc="lower right")
 
 
+def _batch_size_setup(X_train, X_test, Y_test, res: dict, fns: Mapping,
+                      accs: dict | None) -> dict:
+    """What every mini-batch size's picture shares: the unit's statistics over the whole
+    training set, and the test accuracy with batch statistics vs running averages."""
+    with np.errstate(all="ignore"):
+        mu, var = unit_statistics(X_train, res["run"].parameters, fns)
+    curve = accs or test_accuracies(X_test, Y_test, res, fns, batch_sizes=BATCH_SIZES)
+    return {"truth": (float(mu[0]), float(var[0])),
+            "curve": {"running": curve["running"],
+                      "batch": {s: a for s, a in curve["batch"].items() if s in BATCH_SIZES}}}
+
+
 def explore_batch_size(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
                        accs: dict | None = None, show: bool = True) -> Explorer:
     """Slider: the mini-batch size m (2 … 256). For a trained batch-normalized run ``res``,
     the batch mean and variance of one unit over 200 random batches of that size, against the
     whole training set's; and the test accuracy with batch statistics vs running averages
     (``accs``: ``test_accuracies`` of the same run, if already measured)."""
-    import ipywidgets as w
+    size = slider("mini-batch size m (examples per batch)", BATCH_SIZES, BATCH_SIZE, "{:d}")
+    parts = {
+        "setup": (lambda _: _batch_size_setup(X_train, X_test, Y_test, res, fns, accs), []),
+        "stats": (lambda s: _batch_size_result(s["batch_size"], X_train=X_train, X_test=X_test,
+                                               Y_test=Y_test, res=res, fns=fns), ["batch_size"]),
+    }
 
-    size = w.SelectionSlider(options=BATCH_SIZES, value=BATCH_SIZE,
-                             description="mini-batch size m (examples per batch)",
-                             style={"description_width": "initial"},
-                             layout=w.Layout(width="460px"))
-    try:
-        with np.errstate(all="ignore"):
-            mu, var = unit_statistics(X_train, res["run"].parameters, fns)
-        curve = accs or test_accuracies(X_test, Y_test, res, fns, batch_sizes=BATCH_SIZES)
-    except NotImplementedError as exc:
-        return not_done_explorer(exc, {"batch_size": size}, show=show)
-    truth = (float(mu[0]), float(var[0]))
-    curve = {"running": curve["running"],
-             "batch": {s: a for s, a in curve["batch"].items() if s in BATCH_SIZES}}
-    compute = partial(_batch_size_result, X_train=X_train, X_test=X_test, Y_test=Y_test,
-                      res=res, fns=fns)
-    draw = partial(_draw_batch_size, truth=truth, curve=curve)
-    return explorer(compute, draw, {"batch_size": size}, figsize=(12, 3.6), layout=None,
-                    show=show)
+    def show_fn(fig, r, settings):
+        _draw_batch_size(fig, r["stats"], settings, **r["setup"])
+
+    return explorer({"batch_size": size}, parts, show_fn, figsize=(12, 3.6),
+                    title="mini-batch size explorer", checked=list(fns.values()), display=show)
 
 
 # ---------------------------------------------------------------- explorer: momentum
@@ -421,6 +405,7 @@ def _draw_momentum(fig, result: dict, values: dict, *, res: dict, truth: dict) -
     run = res["run"]
     layer, row = UNIT
     mom = float(values["momentum"])
+    fixed_layout(fig)
     ax_s, ax_a = fig.subplots(1, 2, width_ratios=[1.3, 1], gridspec_kw=dict(GRID, top=0.84))
     index = bn.bn_layers(run.parameters).index(layer)
     batch_mu = [float(np.ravel(s[index][0])[row]) for s in run.batch_stats]
@@ -449,30 +434,32 @@ def _draw_momentum(fig, result: dict, values: dict, *, res: dict, truth: dict) -
     ax_a.legend(fontsize=8, loc="lower right")
 
 
+def _momentum_setup(X_train, X_test, Y_test, run: bn.Run, fns: Mapping) -> dict:
+    """What every momentum's picture shares: the unit's mean over the whole training set and
+    the test accuracy with the test set's own statistics, at each checkpoint."""
+    with np.errstate(all="ignore"):
+        return {"steps": [t for t, _ in run.checkpoints],
+                "mu": [float(unit_statistics(X_train, p, fns)[0][0]) for _, p in run.checkpoints],
+                "batch_acc": np.array([bn.evaluate(X_test, Y_test, p, stats="batch",
+                                                   bn_forward=fns["bn_forward"])
+                                       for _, p in run.checkpoints])}
+
+
 def explore_momentum(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
                      show: bool = True) -> Explorer:
     """Slider: the running averages' momentum (0.5 … 0.999). A batch-normalized run ``res``
     (from ``train_one``: it recorded every step's batch statistics) is replayed through the
     learner's update_running_stats with each momentum, and the test accuracy with those running
     averages is measured along the way."""
-    import ipywidgets as w
+    momentum = slider("momentum β_bn (weight of the old running value)", MOMENTA, 0.9, "{:g}")
+    parts = {
+        "truth": (lambda _: _momentum_setup(X_train, X_test, Y_test, res["run"], fns), []),
+        "replay": (lambda s: _momentum_result(s["momentum"], res=res, fns=fns, X_test=X_test,
+                                              Y_test=Y_test), ["momentum"]),
+    }
 
-    slider = w.SelectionSlider(options=MOMENTA, value=0.9,
-                               description="momentum β_bn (weight of the old running value)",
-                               style={"description_width": "initial"},
-                               layout=w.Layout(width="500px"))
-    run = res["run"]
-    try:
-        with np.errstate(all="ignore"):
-            truth = {"steps": [t for t, _ in run.checkpoints],
-                     "mu": [float(unit_statistics(X_train, p, fns)[0][0])
-                            for _, p in run.checkpoints],
-                     "batch_acc": np.array([bn.evaluate(X_test, Y_test, p, stats="batch",
-                                                        bn_forward=fns["bn_forward"])
-                                            for _, p in run.checkpoints])}
-    except NotImplementedError as exc:
-        return not_done_explorer(exc, {"momentum": slider}, show=show)
-    compute = partial(_momentum_result, res=res, fns=fns, X_test=X_test, Y_test=Y_test)
-    draw = partial(_draw_momentum, res=res, truth=truth)
-    return explorer(compute, draw, {"momentum": slider}, figsize=(11, 3.8), layout=None,
-                    show=show)
+    def show_fn(fig, r, settings):
+        _draw_momentum(fig, r["replay"], settings, res=res, truth=r["truth"])
+
+    return explorer({"momentum": momentum}, parts, show_fn, figsize=(11, 3.8),
+                    title="momentum explorer", checked=list(fns.values()), display=show)

@@ -1,8 +1,9 @@
 """Notebook 03's explorer: what inverted dropout does to the goalkeeper net.
 
-``explore_keep_prob(...)`` trains the [2, 20, 3, 1] net once for every keep_prob on the slider
+``explore_keep_prob(...)`` trains the [2, 20, 3, 1] net for each keep_prob on the slider
 (0.5 … 1.0) with *the learner's* ``forward_propagation_with_dropout`` and
-``backward_propagation_with_dropout``, then redraws instantly:
+``backward_propagation_with_dropout`` (the default at once, the others in the background), and
+shows:
 
 * the decision boundary (predictions made without dropout, as at test time) with train and dev
   accuracy;
@@ -17,17 +18,17 @@ Nothing here drops units or scales activations itself: that is the learner's exe
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from helpers.explore import Explorer, explorer
+from helpers.explore import Explorer, explorer, fixed_layout, linear_slider
 from helpers.explorers.regularization import (
     LAYERS_DIMS,
     LEARNING_RATE,
     NUM_ITERATIONS,
     SEED,
-    PrerenderedFigures,
     draw_boundary,
     summarize,
 )
@@ -36,7 +37,7 @@ from helpers.training import History, train
 
 KEEP_PROB_MIN, KEEP_PROB_MAX, KEEP_PROB_STEP = 0.5, 1.0, 0.05  # the slider: 11 values
 MASK_DRAWS = 200  # random masks per histogram
-COST_EVERY = 10  # draw every 10th cost of a run (keeps its noise visible, redraws fast)
+COST_EVERY = 10  # draw every 10th cost of a run (keeps its noise visible, smaller pictures)
 
 
 def activation_means(forward_with_dropout: Callable, X, parameters: dict, keep_prob: float,
@@ -74,6 +75,49 @@ def draw_histogram(ax, means: dict, keep_prob: float) -> None:
     ax.legend(fontsize=7, loc="upper left")
 
 
+def train_keep_prob(X_train, Y_train, X_dev, Y_dev, keep_prob: float, *, forward: Callable,
+                    backward: Callable, init: Callable, known: Mapping[float, History],
+                    layers_dims, learning_rate: float, num_iterations: int, seed: int) -> dict:
+    """The summary of the goalkeeper net trained with dropout at ``keep_prob`` (a run in
+    ``known`` is reused), with its cost curve and the mean activations under random masks."""
+    hist = known.get(round(keep_prob, 2))
+    if hist is None:
+        hist = train(X_train, Y_train, layers_dims, init=init, rng=np.random.default_rng(seed),
+                     forward=forward, backward=backward, learning_rate=learning_rate,
+                     num_iterations=num_iterations, hyper={"keep_prob": keep_prob},
+                     progress=False)
+    out = summarize(hist, X_train, Y_train, X_dev, Y_dev)
+    out["steps"] = np.asarray(hist.steps)[::COST_EVERY]
+    out["costs"] = np.asarray(hist.costs, dtype=float)[::COST_EVERY]
+    if not hist.diverged:
+        out["means"] = activation_means(forward, X_train, hist.parameters, keep_prob,
+                                        np.random.default_rng(seed + 1))
+    return out
+
+
+def show_keep_prob(fig, result: dict, settings: dict, X_train, Y_train) -> None:
+    """Boundary with accuracies; the noisy cost of the thinned nets; the activation histogram."""
+    kp = settings["keep_prob"]
+    fixed_layout(fig, left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3)
+    ax_b, ax_c, ax_h = fig.subplots(1, 3, width_ratios=[1, 1.15, 1.15])
+    draw_boundary(ax_b, result, X_train, Y_train, f"keep_prob = {kp:g}")
+    ax_b.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.8)
+    ax_c.plot(result["steps"], result["costs"], color=COLORS["blue"], lw=0.8,
+              label="cost of the thinned net" if kp < 1 else "cost (no dropout)")
+    ax_c.set(xlabel="iteration", ylabel="cost $J$", ylim=(0, None))
+    ax_c.xaxis.set_major_locator(MaxNLocator(4))
+    ax_c.yaxis.set_major_locator(MaxNLocator(4))
+    if result["diverged"]:
+        ax_c.set_title("Cost (diverged)", color=COLORS["vermillion"])
+    else:
+        ax_c.set_title(f"Cost during training, keep_prob = {kp:g}")
+    ax_c.legend(fontsize=7)
+    if "means" in result:
+        draw_histogram(ax_h, result["means"], kp)
+    else:
+        ax_h.set_axis_off()
+
+
 def explore_keep_prob(
     X_train, Y_train, X_dev, Y_dev, *,
     forward: Callable, backward: Callable, init: Callable,
@@ -85,63 +129,16 @@ def explore_keep_prob(
     dropout forward and backward passes (``train(..., hyper={"keep_prob": p})``), every run
     from the same seed. ``known`` maps keep_prob values already trained (same settings) to
     their History (e.g. 1.0 → the run without dropout)."""
-    import ipywidgets as w
-
     known = {round(k, 2): v for k, v in (known or {}).items() if v is not None}
 
-    def compute(keep_prob: float) -> dict:
-        keep_prob = round(float(keep_prob), 2)
-        hist = known.get(keep_prob)
-        if hist is None:
-            hist = train(X_train, Y_train, layers_dims, init=init,
-                         rng=np.random.default_rng(seed), forward=forward, backward=backward,
-                         learning_rate=learning_rate, num_iterations=num_iterations,
-                         hyper={"keep_prob": keep_prob}, progress=False)
-        out = summarize(hist, X_train, Y_train, X_dev, Y_dev)
-        out["steps"] = np.asarray(hist.steps)[::COST_EVERY]
-        out["costs"] = np.asarray(hist.costs, dtype=float)[::COST_EVERY]
-        if not hist.diverged:
-            out["means"] = activation_means(forward, X_train, hist.parameters, keep_prob,
-                                            np.random.default_rng(seed + 1))
-        results[keep_prob] = out
-        return out
+    def compute(settings: dict) -> dict:
+        return train_keep_prob(X_train, Y_train, X_dev, Y_dev, settings["keep_prob"],
+                               forward=forward, backward=backward, init=init, known=known,
+                               layers_dims=layers_dims, learning_rate=learning_rate,
+                               num_iterations=num_iterations, seed=seed)
 
-    results: dict[float, dict] = {}
-
-    def paint(fig, kp):
-        result = results[kp]
-        ax_b, ax_c, ax_h = fig.subplots(1, 3, width_ratios=[1, 1.15, 1.15], gridspec_kw=dict(
-            left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3))
-        draw_boundary(ax_b, result, X_train, Y_train, f"keep_prob = {kp:g}")
-        ax_b.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.8)
-        ax_c.plot(result["steps"], result["costs"], color=COLORS["blue"], lw=0.8,
-                  label="cost of the thinned net" if kp < 1 else "cost (no dropout)")
-        ax_c.set(xlabel="iteration", ylabel="cost $J$", ylim=(0, None))
-        ax_c.xaxis.set_major_locator(MaxNLocator(4))
-        ax_c.yaxis.set_major_locator(MaxNLocator(4))
-        if result["diverged"]:
-            ax_c.set_title("Cost (diverged)", color=COLORS["vermillion"])
-        else:
-            ax_c.set_title(f"Cost during training, keep_prob = {kp:g}")
-        ax_c.legend(fontsize=7)
-        if "means" in result:
-            draw_histogram(ax_h, result["means"], kp)
-        else:
-            ax_h.set_axis_off()
-
-    figsize = (12.5, 3.8)
-    figures = PrerenderedFigures(paint, figsize)
-
-    def draw(fig, result, values):
-        figures.stamp(fig, round(float(values["keep_prob"]), 2))
-
-    start = KEEP_PROB_MIN + round((0.85 - KEEP_PROB_MIN) / KEEP_PROB_STEP) * KEEP_PROB_STEP
-    slider = w.FloatSlider(value=min(start, KEEP_PROB_MAX), min=KEEP_PROB_MIN, max=KEEP_PROB_MAX,
-                           step=KEEP_PROB_STEP,
-                           description="keep_prob (chance a unit is kept)",
-                           style={"description_width": "initial"},
-                           layout=w.Layout(width="460px"), readout_format=".2f")
-    ex = explorer(compute, draw, {"keep_prob": slider}, figsize=figsize, show=show)
-    for kp in results:  # paint every setting now, so that each slider move is instant
-        figures.render(kp)
-    return ex
+    controls = {"keep_prob": linear_slider("keep_prob (chance a unit is kept)", KEEP_PROB_MIN,
+                                           KEEP_PROB_MAX, KEEP_PROB_STEP, 0.85)}
+    return explorer(controls, compute, partial(show_keep_prob, X_train=X_train, Y_train=Y_train),
+                    figsize=(12.5, 3.8), title="keep_prob explorer",
+                    checked=[forward, backward], display=show)

@@ -10,12 +10,6 @@ Both run the learner's own ``gradient_check_n``:
 The learner's ``gradient_check_n`` evaluates the cost through the notebook's
 ``forward_propagation_n(X, Y, parameters) -> (cost, cache)``, looked up by that name in the
 notebook; ``using_forward`` swaps in another forward pass for the duration of a ``with`` block.
-
-This module also holds the fast-redraw tools that every course explorer uses (they first served
-the ε explorer; they could move to the core, helpers/explore.py): ``Backdrop`` paints what no
-slider changes once, ``stamp`` makes texts reuse their rendered bitmaps, ``cache_pictures``
-makes images reuse their resampled pictures, ``warm_up`` prepares every cached setting up
-front, and ``split_title`` keeps a title's $math$ out of what is redrawn.
 """
 
 from __future__ import annotations
@@ -26,11 +20,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from helpers.explore import Explorer, explorer, slider_values
-from helpers.fastdraw import Backdrop, stamp, warm_up
+from helpers.explore import Explorer, explorer, log_slider
 from helpers.gradients import (
     dictionary_to_vector,
-    gradients_to_vector,
     parameter_keys,
     vector_to_dictionary,
 )
@@ -128,26 +120,23 @@ def plot_breakdown(breakdowns: dict[str, dict[str, float]], ax=None, title: str 
 
 
 # ---------------------------------------------------------------- the ε explorer
-def epsilon_slider(value: float = 1e-7):
-    import ipywidgets as w
-
-    return w.FloatLogSlider(value=value, base=10, min=-12, max=-1, step=0.25,
-                            description="ε (nudge)", readout_format=".0e",
-                            style={"description_width": "initial"},
-                            layout=w.Layout(width="420px"))
+def epsilon_control(value: float = 1e-7):
+    return log_slider("ε (nudge)", -12, -1, 0.25, value, fmt="{:.0e}")
 
 
-def _one_sided(forward: Callable, parameters: dict, grad: np.ndarray, X, Y, eps: float) -> float:
-    """Relative difference of the one-sided (J(θ + ε e_i) − J(θ)) / ε (the classic mistake,
-    drawn for comparison)."""
+def one_sided_forward(forward: Callable, parameters: dict) -> Callable:
+    """A forward pass that turns a centred check into a one-sided one: called at θ + d (the
+    check's nudge d = ±ε/2 of one entry), it evaluates J(θ + 2·max(d, 0)), so the check's
+    (J(θ + ε/2) − J(θ − ε/2)) / ε becomes (J(θ + ε) − J(θ)) / ε: the classic mistake, measured by
+    the learner's own check at ε/2."""
     theta, layout = dictionary_to_vector(parameters)
-    J0 = forward(X, Y, vector_to_dictionary(theta, layout))[0]
-    approx = np.empty_like(theta)
-    for i in range(theta.shape[0]):
-        nudged = theta.copy()
-        nudged[i, 0] += eps
-        approx[i, 0] = (forward(X, Y, vector_to_dictionary(nudged, layout))[0] - J0) / eps
-    return float(np.linalg.norm(grad - approx) / (np.linalg.norm(grad) + np.linalg.norm(approx)))
+
+    def forward_one_sided(X, Y, params):
+        nudged, _ = dictionary_to_vector({k: params[k] for k, _ in layout})
+        shifted = theta + 2 * np.maximum(nudged - theta, 0.0)
+        return forward(X, Y, vector_to_dictionary(shifted, layout))
+
+    return forward_one_sided
 
 
 def epsilon_curves(check: Callable, backward: Callable, parameters: dict, X, Y,
@@ -157,11 +146,10 @@ def epsilon_curves(check: Callable, backward: Callable, parameters: dict, X, Y,
     forward = check.__globals__[FORWARD_NAME]
     _, cache = forward(X, Y, parameters)
     grads = backward(X, Y, cache)
-    _, layout = dictionary_to_vector(parameters)
-    grad = gradients_to_vector(grads, layout)
     eps = np.asarray(list(epsilons), dtype=float)
     centred = np.array([_as_float(check(parameters, grads, X, Y, e)) for e in eps])
-    one_sided = np.array([_one_sided(forward, parameters, grad, X, Y, e) for e in eps])
+    with using_forward(check, one_sided_forward(forward, parameters)):
+        one_sided = np.array([_as_float(check(parameters, grads, X, Y, e / 2)) for e in eps])
     return {"epsilon": eps, "centred": centred, "one_sided": one_sided}
 
 
@@ -206,48 +194,30 @@ def _usable(y: np.ndarray) -> np.ndarray:
     return np.isfinite(y) & (y > 0)
 
 
-def draw_epsilon(fig, result: dict, values: dict):
-    """The log-log plot of both curves, markers at the current ε and at each minimum.
-
-    The curves, guides and labels are painted once (a ``Backdrop``); the returned
-    ``update(result, values)`` moves only the two markers, the vertical line and the title."""
-    fig.set_layout_engine("none")
+def show_epsilon(fig, result: dict, settings: dict) -> None:
+    """The log-log plot of both curves, with markers at the current ε and at each minimum."""
+    fig.set_layout_engine(None)  # the same place for every ε
     ax = fig.add_axes(RECT)
     _static_axes(ax, result)
-    markers = {name: ax.plot([], [], "o", color=color, ms=8, mec="black", mew=0.6, zorder=4)[0]
-               for name, (color, _) in STYLES.items()}
-    vline = ax.axvline(result["epsilon"][0], color=COLORS["black"], lw=0.8, ls=":")
-    ax.set_title(" ")
-    backdrop = Backdrop(fig, [*markers.values(), vline, ax.title])
-    stamp(ax.title)
-
-    def update(result: dict, values: dict) -> None:
-        eps = result["epsilon"]
-        i = _nearest(eps, values["epsilon"])
-        bits, bad = [], []
-        for name, marker in markers.items():
-            y = result[name]
-            ok = bool(_usable(y)[i])
-            marker.set_visible(ok)
-            if ok:
-                marker.set_data([eps[i]], [y[i]])
-                bits.append(f"{name.replace('_', '-')} {y[i]:.1e}")
-            else:
-                bad.append(name.replace("_", "-"))
-        vline.set_xdata([eps[i], eps[i]])
-        title = f"Relative difference at ε = {eps[i]:.0e}: " + (", ".join(bits) or "—")
-        if bad:
-            title += f"\n(not a finite positive number: {', '.join(bad)}; check gradient_check_n)"
-        ax.set_title(title)
-
-    update(result, values)
-    update.backdrop = backdrop
-    return update
+    eps = result["epsilon"]
+    i = _nearest(eps, settings["epsilon"])
+    bits, bad = [], []
+    for name, (color, _) in STYLES.items():
+        y = result[name]
+        if bool(_usable(y)[i]):
+            ax.plot([eps[i]], [y[i]], "o", color=color, ms=8, mec="black", mew=0.6, zorder=4)
+            bits.append(f"{name.replace('_', '-')} {y[i]:.1e}")
+        else:
+            bad.append(name.replace("_", "-"))
+    ax.axvline(eps[i], color=COLORS["black"], lw=0.8, ls=":")
+    title = f"Relative difference at ε = {eps[i]:.0e}: " + (", ".join(bits) or "—")
+    if bad:
+        title += f"\n(not a finite positive number: {', '.join(bad)}; check gradient_check_n)"
+    ax.set_title(title)
 
 
 def _log_axes(ax, xlim, ylim) -> None:
-    """Log-log axes with plain-text tick labels every other decade (mathtext labels make a
-    redraw several times slower)."""
+    """Log-log axes with plain-text tick labels every other decade."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     ax.set_xscale("log")
@@ -288,24 +258,14 @@ def explore_epsilon(check: Callable, backward: Callable, parameters: dict, X: np
                     Y: np.ndarray, *, show: bool = True) -> Explorer:
     """Slide ε from 1e-12 to 1e-1: the relative difference of the learner's centred
     ``check`` (gradient_check_n) and of a one-sided difference, against the gradients of
-    ``backward`` (their fixed backward pass). Both curves are computed once; the slider moves
-    the markers."""
-    slider = epsilon_slider()
-    grid = slider_values(slider)
+    ``backward`` (their fixed backward pass). Both curves are computed once, for every ε of the
+    slider; the slider moves the markers."""
+    control = epsilon_control()
 
-    def compute():
-        return epsilon_curves(check, backward, parameters, X, Y, grid)
+    def curves(settings: dict) -> dict:
+        return epsilon_curves(check, backward, parameters, X, Y, control.values)
 
-    drawn: dict = {}
-
-    def draw(fig, result, values):
-        update = draw_epsilon(fig, result, values)
-        drawn.update(update=update, backdrop=update.backdrop)
-        return update
-
-    ex = explorer(compute, draw, {}, view_controls={"epsilon": slider}, figsize=(8, 4.4),
-                  layout=None, show=show)
-    if ex.cache:  # every ε's title and markers, prepared now
-        result = next(iter(ex.cache.values()))
-        warm_up(ex, drawn, [(result, {"epsilon": e}) for e in grid])
-    return ex
+    return explorer({"epsilon": control}, {"curves": (curves, [])},
+                    lambda fig, result, settings: show_epsilon(fig, result["curves"], settings),
+                    figsize=(8, 4.4), title="ε explorer", checked=[check, backward],
+                    display=show)

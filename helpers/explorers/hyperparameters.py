@@ -16,19 +16,20 @@ Everything here runs the learner's own functions, passed in by the notebook (``r
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
-from helpers.explore import Explorer, explorer
-from helpers.fastdraw import warm_up
+from helpers.explore import Explorer, explorer, log_slider, slider
 from helpers.plots import COLORS
+from helpers.training import DIVERGENCE_FACTOR
 
 # ---------------------------------------------------------------- cost surfaces (normalizing)
 
 #: gradient descent counts as converged once J - J* is below this fraction of J(w0) - J*
 CONVERGED = 1e-3
 #: ... and as diverged once J climbs above this many times J(w0) (as helpers.training does)
-DIVERGED = 10.0
+DIVERGED = DIVERGENCE_FACTOR
 
 
 def regression_data(m: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +103,8 @@ def descent(problem: dict, learning_rate: float, max_steps: int = 1000,
 
 
 def _two_axes(fig, top: float = 0.86, sharey: bool = False):
-    """Two axes side by side at fixed places (no constrained layout: it would cost most of a
-    slider redraw)."""
+    """Two axes side by side at fixed places (the same for every setting, so that the pictures
+    of neighbouring settings line up when the slider switches them)."""
     fig.set_layout_engine("none")
     width, gap, left, bottom = 0.41, 0.09, 0.07, 0.12
     a1 = fig.add_axes((left, bottom, width, top - bottom))
@@ -180,84 +181,43 @@ def plot_cost_surfaces(normalize_inputs: Callable, X, y, learning_rates=(0.1, 0.
     return fig, runs
 
 
+def show_normalization(fig, result: dict, settings: dict) -> None:
+    """Gradient descent's path on the raw and on the normalized bowl, side by side."""
+    lr = settings["learning_rate"]
+    a1, a2 = _two_axes(fig, top=0.86)
+    for ax, name, problem, labels in (
+            (a1, "raw inputs", result["raw"], ("w₁", "w₂")),
+            (a2, "normalized inputs", result["norm"], ("w̃₁ (normalized)", "w̃₂ (normalized)"))):
+        run = result["runs"][name]
+        draw_bowl(ax, problem["problem"], run, title=f"{name}, α = {lr:.3g}\n{run['message']}",
+                  labels=labels, frame=problem["frame"], surface=problem["surface"],
+                  legend=ax is a1)
+
+
+def _bowl_view(problem: dict) -> dict:
+    """A bowl with its window and its cost on a grid (drawn under every α)."""
+    frame = _frame(problem)
+    return {"problem": problem, "frame": frame, "surface": _surface(problem, frame)}
+
+
 def explore_normalization(normalize_inputs: Callable, X, y, *, max_steps: int = 1000,
                           show: bool = True) -> Explorer:
     """Slider over α: gradient descent on the raw vs the normalized bowl, side by side,
     with the number of steps to converge (or where it diverged) in each title."""
-    import ipywidgets as w
-
-    alpha = w.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.25,
-                             description="learning rate α", readout_format=".3g",
-                             style={"description_width": "initial"},
-                             layout=w.Layout(width="420px"), continuous_update=True)
     raw = bowl(X, y)
-    raw_frame = _frame(raw)
-    raw_surface = _surface(raw, raw_frame)
-    memo: dict = {}
 
-    def compute(learning_rate):
-        if "norm" not in memo:
-            norm = _normalized_problem(normalize_inputs, X, y)
-            frame = _frame(norm)
-            memo["norm"] = (norm, frame, _surface(norm, frame))
-        norm = memo["norm"][0]
-        return {"raw": descent(raw, learning_rate, max_steps),
-                "norm": descent(norm, learning_rate, max_steps)}
+    def runs(settings: dict) -> dict:
+        lr = settings["learning_rate"]
+        norm = _normalized_problem(normalize_inputs, X, y)
+        return {"raw inputs": descent(raw, lr, max_steps),
+                "normalized inputs": descent(norm, lr, max_steps)}
 
-    def draw(fig, result, values):
-        from helpers.fastdraw import Backdrop, stamp
-
-        norm, frame, surface = memo["norm"]
-        a1, a2 = _two_axes(fig, top=0.86)
-        moving, front, panels = [], [], []
-        for ax, problem, run, fr, sf, labels in (
-                (a1, raw, result["raw"], raw_frame, raw_surface, ("w₁", "w₂")),
-                (a2, norm, result["norm"], frame, surface,
-                 ("w̃₁ (normalized)", "w̃₂ (normalized)"))):
-            # the bowl, the start and the minimum are the same for every α: drawn once
-            draw_bowl(ax, problem, run, title=" \n ", labels=labels, frame=fr, surface=sf,
-                      legend=False)
-            path, start, best = ax.lines[:3]
-            for line in ax.lines[3:]:  # (a diverged run's cross: made below for every run)
-                line.remove()
-            (cross,) = ax.plot([], [], "x", ms=10, mew=2)
-            stamp(ax.title)
-            moving += [path, cross, ax.title]
-            front += [start, best]
-            panels.append((ax, path, cross))
-        legend = a1.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
-        front.append(legend)
-
-        def prepare(raw_diverged: bool) -> None:  # the legend's line takes the path's colour
-            legend.legend_handles[0].set_color(
-                COLORS["vermillion"] if raw_diverged else COLORS["blue"])
-
-        def update(result, values):
-            lr = values["learning_rate"]
-            backdrop.show(result["raw"]["status"] == "diverged")
-            for (ax, path, cross), name, run in zip(panels, ("raw inputs", "normalized inputs"),
-                                                    (result["raw"], result["norm"])):
-                p = run["path"]
-                p = p[np.all(np.isfinite(p), axis=1)]
-                diverged = run["status"] == "diverged"
-                color = COLORS["vermillion"] if diverged else COLORS["blue"]
-                path.set_data(p[:, 0], p[:, 1])
-                path.set_color(color)
-                cross.set_color(color)
-                cross.set_data(p[-1:, 0] if diverged else [], p[-1:, 1] if diverged else [])
-                ax.set_title(f"{name}, α = {lr:.3g}\n{run['message']}")
-
-        backdrop = Backdrop(fig, moving, front=front, prepare=prepare,
-                            key=result["raw"]["status"] == "diverged", keys=(False, True))
-        update(result, values)
-        drawn.update(update=update, backdrop=backdrop)
-        return update
-
-    drawn: dict = {}
-    ex = explorer(compute, draw, {"learning_rate": alpha}, figsize=(9, 4.4), layout=None,
-                  show=show)
-    warm_up(ex, drawn)  # every setting's titles, prepared now
-    return ex
+    parts = {"raw": (lambda _: _bowl_view(raw), []),
+             "norm": (lambda _: _bowl_view(_normalized_problem(normalize_inputs, X, y)), []),
+             "runs": (runs, ["learning_rate"])}
+    controls = {"learning_rate": log_slider("learning rate α", -3, 0.5, 0.25, 0.1)}
+    return explorer(controls, parts, show_normalization, figsize=(9, 4.4),
+                    title="normalization explorer", checked=[normalize_inputs], display=show)
 
 
 # ---------------------------------------------------------------- grid vs random search
@@ -318,21 +278,6 @@ def _draw_trials(ax, trials, space, score_fn, title, x="learning_rate", y="epsil
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.85)
 
 
-def _move_trials(ax, trials, space, title, x="learning_rate", y="epsilon"):
-    """Put ``_draw_trials``' markers, best star, rug, legend labels and title of ``ax`` on new
-    trials (the slider explorer's redraw: nothing else changes)."""
-    trial_line, star, rug = ax.lines[:3]
-    lx = np.log10([t["hyper"][x] for t in trials])
-    ly = np.log10([t["hyper"][y] for t in trials])
-    trial_line.set_data(lx, ly)
-    star.set_data(lx[:1], ly[:1])
-    rug.set_data(lx, np.full_like(lx, rug.get_ydata()[0] if len(rug.get_ydata()) else 0.0))
-    texts = ax.get_legend().get_texts()
-    texts[1].set_text(f"best: {trials[0]['score']:.3f}")
-    texts[2].set_text(f"{len(np.unique(np.round(lx, 9)))} distinct α tried")
-    ax.set_title(title)
-
-
 def plot_grid_vs_random(grid: list[dict], random: list[dict], space: dict = TOY_SPACE,
                         score_fn: Callable = toy_score):
     """The same budget spent on a grid and at random, over the score landscape (only the
@@ -349,49 +294,35 @@ def plot_grid_vs_random(grid: list[dict], random: list[dict], space: dict = TOY_
     return fig
 
 
+def show_search_trials(fig, result: dict, settings: dict, space: dict,
+                       score_fn: Callable) -> None:
+    """A grid and the learner's random search with the same budget, over the score landscape."""
+    a1, a2 = _two_axes(fig, top=0.91, sharey=True)
+    g, r = result["trials"]["grid"], result["trials"]["random"]
+    background = result["background"]
+    _draw_trials(a1, g, space, score_fn, f"grid: {len(g)} trials", background=background)
+    _draw_trials(a2, r, space, score_fn, f"your random search: {len(r)} trials",
+                 background=background)
+
+
 def explore_search_trials(random_search: Callable, score_fn: Callable = toy_score,
                           space: dict = TOY_SPACE, *, seed: int = 7, show: bool = True
                           ) -> Explorer:
     """Slider over the number of trials: the learner's random search vs a grid with (about)
     the same budget, on the toy problem where only α matters."""
-    import ipywidgets as w
 
-    n_trials = w.IntSlider(value=16, min=4, max=64, step=4, description="number of trials n",
-                           style={"description_width": "initial"},
-                           layout=w.Layout(width="420px"), continuous_update=True)
-    background = _toy_image(space, score_fn)
-
-    def compute(n_trials):
-        rnd = random_search(score_fn, space, n_trials, np.random.default_rng(seed))
-        k = max(int(np.floor(np.sqrt(n_trials))), 1)
+    def trials(settings: dict) -> dict:
+        n = settings["n_trials"]
+        rnd = random_search(score_fn, space, n, np.random.default_rng(seed))
+        k = max(int(np.floor(np.sqrt(n))), 1)
         return {"random": list(rnd), "grid": grid_trials(score_fn, space, k)}
 
-    def draw(fig, result, values):
-        from helpers.fastdraw import Backdrop, stamp
-
-        a1, a2 = _two_axes(fig, top=0.91, sharey=True)
-        g, r = result["grid"], result["random"]
-        _draw_trials(a1, g, space, score_fn, f"grid: {len(g)} trials", background=background)
-        _draw_trials(a2, r, space, score_fn, f"your random search: {len(r)} trials",
-                     background=background)
-        moving = []
-        for ax in (a1, a2):
-            stamp(ax.title, *ax.get_legend().get_texts())
-            moving += [*ax.lines, ax.title, ax.get_legend()]
-
-        def update(result, values):
-            for ax, trials, title in ((a1, result["grid"], "grid"),
-                                      (a2, result["random"], "your random search")):
-                _move_trials(ax, trials, space, f"{title}: {len(trials)} trials")
-
-        drawn.update(update=update, backdrop=Backdrop(fig, moving))
-        return update
-
-    drawn: dict = {}
-    ex = explorer(compute, draw, {"n_trials": n_trials}, figsize=(9, 3.8), layout=None,
-                  show=show)
-    warm_up(ex, drawn)  # every setting's titles, prepared now
-    return ex
+    parts = {"background": (lambda _: _toy_image(space, score_fn), []),
+             "trials": (trials, ["n_trials"])}
+    controls = {"n_trials": slider("number of trials n", list(range(4, 65, 4)), 16, "{:d}")}
+    return explorer(controls, parts, partial(show_search_trials, space=space, score_fn=score_fn),
+                    figsize=(9, 3.8), title="search trials explorer",
+                    checked=[random_search], display=show)
 
 
 # ---------------------------------------------------------------- a real search, plotted

@@ -20,11 +20,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
-from helpers.explore import Explorer, explorer
-from helpers.fastdraw import Backdrop, stamp, warm_up
+from helpers.explore import (
+    Explorer,
+    checkbox,
+    dropdown,
+    explorer,
+    fixed_layout,
+    linear_slider,
+    log_slider,
+    slider,
+)
 from helpers.network import accuracy, predict
 from helpers.plots import COLORS, CYCLE, plot_decision_boundary
 from helpers.training import ExerciseNotDone, History, exercise_not_done, train
@@ -37,14 +46,6 @@ METHOD_COLORS = {
 }
 
 
-def _fixed_layout(fig, **margins) -> None:
-    """No layout engine (constrained layout costs half of a redraw, and even a placeholder
-    engine makes savefig draw twice): fixed margins."""
-    fig.set_layout_engine(None)
-    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.9,
-                           "wspace": 0.22, **margins})
-
-
 # ---------------------------------------------------------------- exponentially weighted average
 def noisy_series(T: int = 150, seed: int = 7) -> np.ndarray:
     """A smooth seasonal signal plus noise: (T,) values around 10, starting far from 0."""
@@ -53,62 +54,39 @@ def noisy_series(T: int = 150, seed: int = 7) -> np.ndarray:
     return 10.0 + 5.0 * np.sin(2 * np.pi * t / T) + rng.normal(0.0, 2.0, size=T)
 
 
+def show_ewa(fig, v: np.ndarray, settings: dict, theta: np.ndarray) -> None:
+    """The noisy values and the learner's weighted average v_t of them."""
+    beta, corr = settings["beta"], settings["bias_correction"]
+    t = np.arange(1, theta.size + 1)
+    fixed_layout(fig, left=0.08, top=0.9)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(t, theta, ".", color="0.55", ms=4, label="θₜ (noisy values)")
+    ax.plot(t[: v.size], v[: t.size], color=COLORS["blue"], lw=2.2,
+            label="vₜ, bias-corrected" if corr else "vₜ (no bias correction)")
+    ax.set_xlim(t[0] - 0.05 * t.size, t[-1] + 0.05 * t.size)
+    # an average of θ's (and of the 0 it starts from) stays within this range
+    ax.set_ylim(min(0.0, float(theta.min())) - 0.5, float(theta.max()) + 1.0)
+    ax.set(xlabel="t", ylabel="value",
+           title=f"β = {beta:.2f}: an average over roughly the last 1/(1−β) ≈ "
+                 f"{1.0 / (1.0 - beta):.0f} values")
+    ax.legend(loc="lower right", frameon=True, framealpha=0.85)
+
+
 def explore_ewa(exponentially_weighted_average: Callable, *, values: np.ndarray | None = None,
                 show: bool = True) -> Explorer:
     """Slide β of the learner's exponentially weighted average over a noisy series and switch
     the bias correction on and off."""
-    import ipywidgets as w
-
     theta = noisy_series() if values is None else np.asarray(values, dtype=float)
-    t = np.arange(1, theta.size + 1)
-    lows: list[float] = []  # the lowest v of every setting: one y-range fits them all
 
-    def compute(beta: float, bias_correction: bool):
-        out = exponentially_weighted_average(theta.copy(), beta, bias_correction=bias_correction)
-        v = np.asarray(out, dtype=float).reshape(-1)
-        if np.isfinite(v).any():
-            lows.append(float(np.nanmin(v)))
-        return v
+    def compute(settings: dict) -> np.ndarray:
+        out = exponentially_weighted_average(theta.copy(), settings["beta"],
+                                             bias_correction=settings["bias_correction"])
+        return np.asarray(out, dtype=float).reshape(-1)
 
-    def label(corr: bool) -> str:
-        return "vₜ, bias-corrected" if corr else "vₜ (no bias correction)"
-
-    def draw(fig, v, values):
-        _fixed_layout(fig, left=0.08)
-        ax = fig.add_subplot(1, 1, 1)
-        ax.plot(t, theta, ".", color="0.55", ms=4, label="θₜ (noisy values)")
-        (line,) = ax.plot([], [], color=COLORS["blue"], lw=2.2, label=label(True))
-        ax.set_xlim(t[0] - 0.05 * t.size, t[-1] + 0.05 * t.size)
-        ax.set_ylim(min([0.0, *lows]) - 0.5, theta.max() + 1.0)
-        ax.set(xlabel="t", ylabel="value", title=" ")
-        legend = ax.legend(loc="lower right", frameon=True, framealpha=0.85)
-        stamp(ax.title)
-
-        def update(v, values):
-            beta, corr = values["beta"], values["bias_correction"]
-            line.set_data(t[: v.size], v)
-            line.set_label(label(corr))
-            backdrop.show(corr)  # the legend, over the curve, names the bias correction
-            window = 1.0 / (1.0 - beta)
-            ax.set_title(f"β = {beta:.2f}: an average over roughly the last 1/(1−β) ≈ "
-                         f"{window:.0f} values")
-
-        backdrop = Backdrop(fig, [line, ax.title], front=[legend], key=values["bias_correction"],
-                            prepare=lambda corr: legend.get_texts()[1].set_text(label(corr)))
-        update(v, values)
-        drawn.update(update=update, backdrop=backdrop)
-        return update
-
-    controls = {
-        "beta": w.FloatSlider(value=0.9, min=0.5, max=0.98, step=0.02, readout_format=".2f",
-                              description="β (weight of the past)",
-                              style={"description_width": "initial"}),
-        "bias_correction": w.Checkbox(value=True, description="bias correction v_t / (1−β^t)"),
-    }
-    drawn: dict = {}
-    ex = explorer(compute, draw, controls, figsize=(8, 3.4), layout=None, show=show)
-    warm_up(ex, drawn)  # every setting's title, prepared now
-    return ex
+    controls = {"beta": linear_slider("β (weight of the past)", 0.5, 0.98, 0.02, 0.9),
+                "bias_correction": checkbox("bias correction v_t / (1−β^t)", True)}
+    return explorer(controls, compute, partial(show_ewa, theta=theta), figsize=(8, 3.4),
+                    title="β explorer", checked=[exponentially_weighted_average], display=show)
 
 
 # ---------------------------------------------------------------- 2-D loss surfaces
@@ -278,76 +256,18 @@ def draw_trajectories(fig, surface: Surface, trajs: dict, title: str = "") -> No
                  fontsize=8, va="bottom", color=COLORS["vermillion"])
 
 
-def _trajectory_panels(fig, trajs: dict, values: dict, num_steps: int) -> Callable:
-    """``draw_trajectories`` for the explorer: the axes, the surface (one picture per surface)
-    and one line per method are made once; the returned ``update(trajs, values)`` only moves
-    the lines and changes the title and the legend's labels."""
-    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
-    first = SURFACES[values["surface"]]
-    surface = ax.imshow(_surface_image(first), origin="lower", extent=first.extent,
-                        cmap="Greys_r", aspect="auto", interpolation="nearest", alpha=0.55,
-                        zorder=0)
-    paths, ends, losses = {}, {}, {}
-    for name in trajs:
-        color = METHOD_COLORS.get(name, CYCLE[0])
-        (paths[name],) = ax.plot([], [], "-", color=color, lw=1.6, label=name)
-        (ends[name],) = ax.plot([], [], "x", color=color, ms=10, mew=2.5)
-        (losses[name],) = ax2.plot([], [], color=color, lw=1.6, label=name)
-    (start,) = ax.plot([], [], "o", color="black", ms=6, label="start", zorder=5)
-    ax.set(xlabel="parameter x (W1)", ylabel="parameter y (b1)", title=" ")
-    ax.grid(False)
-    ax2.set(xlabel="update t", ylabel="log₁₀(J − min J)", title="Loss along the way",
-            xlim=(-0.05 * num_steps, 1.05 * num_steps), ylim=(-8.5, 1.5))
-    missing = ax2.text(0.02, 0.02, "", transform=ax2.transAxes, fontsize=8, va="bottom",
-                       color=COLORS["vermillion"])
-    stamp(ax.title, missing)
-    legend = [None, ()]  # the legend and the methods it lists
+ALPHAS = (-3.0, 0.0, 0.5)  # the α slider: 10**-3 ... 10**0, half a decade apart
+BETA1S = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
+BETA2S = (0.9, 0.99, 0.999)
 
-    def prepare(name: str) -> None:  # what changes with the surface only
-        s = SURFACES[name]
-        surface.set_data(_surface_image(s))
-        surface.set_extent(s.extent)
-        start.set_data([s.start[0]], [s.start[1]])
-        ax.set(xlim=s.extent[:2], ylim=s.extent[2:])
 
-    def update(trajs: dict, values: dict) -> None:
-        s = SURFACES[values["surface"]]
-        if backdrop is not None:
-            backdrop.show(values["surface"])
-        done, labels, notes = [], [], []
-        for name, tr in trajs.items():
-            if tr.not_done is not None:
-                notes.append(f"{name}: finish `{tr.not_done.exercise}`")
-                for line in (paths[name], ends[name], losses[name]):
-                    line.set_data([], [])
-                continue
-            done.append(name)
-            labels.append(name + (" (diverged)" if tr.diverged else ""))
-            paths[name].set_data(tr.points[:, 0], tr.points[:, 1])
-            ends[name].set_data(tr.points[-1:, 0] if tr.diverged else [],
-                                tr.points[-1:, 1] if tr.diverged else [])
-            losses[name].set_data(np.arange(tr.losses.size),
-                                  np.log10(np.maximum(tr.losses - s.f_min, 1e-8)))
-        if legend[1] != tuple(done):  # (the methods done never change in one explorer)
-            legend[0] = ax.legend([paths[n] for n in done] + [start], done + ["start"],
-                                  loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
-            legend[1] = tuple(done)
-            stamp(*legend[0].get_texts())
-        for text, label in zip(legend[0].get_texts(), labels):
-            text.set_text(label)
-        for name, label in zip(done, labels):
-            paths[name].set_label(label)
-        missing.set_text("Not yet:\n" + "\n".join(notes) if notes else "")
-        ax.set_title(f"{s.name}: α = {values['learning_rate']:.3g}, β₁ = {values['beta1']:.2f}, "
-                     f"β₂ = {values['beta2']:.3f}")
-
-    backdrop = None  # made below, once the first update has made the legend
-    prepare(values["surface"])
-    update(trajs, values)
-    backdrop = Backdrop(fig, [*paths.values(), *ends.values(), *losses.values(), ax.title,
-                              missing, legend[0]],
-                        front=[start], key=values["surface"], prepare=prepare)
-    return update
+def show_loss_surface(fig, trajs: dict, settings: dict, num_steps: int) -> None:
+    """``draw_trajectories`` with this setting's α, β₁ and β₂ in the title."""
+    s = SURFACES[settings["surface"]]
+    fixed_layout(fig, top=0.9, wspace=0.22)
+    draw_trajectories(fig, s, trajs, title=f"{s.name}: α = {settings['learning_rate']:.3g}, "
+                      f"β₁ = {settings['beta1']:.2f}, β₂ = {settings['beta2']:.3f}")
+    fig.axes[1].set_xlim(-0.05 * num_steps, 1.05 * num_steps)
 
 
 def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
@@ -357,9 +277,7 @@ def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
                          show: bool = True) -> Explorer:
     """GD, momentum, RMSprop and Adam (the learner's update rules) from the same start on a 2-D
     loss surface, with sliders for α, β₁ (momentum's β and Adam's β₁) and β₂ (RMSprop's β and
-    Adam's β₂). Each setting runs all four optimizers on the spot (a few milliseconds)."""
-    import ipywidgets as w
-
+    Adam's β₂). Each setting runs all four optimizers (a few milliseconds)."""
     fns = dict(update_parameters_with_gd=update_parameters_with_gd,
                initialize_velocity=initialize_velocity,
                update_parameters_with_momentum=update_parameters_with_momentum,
@@ -367,107 +285,77 @@ def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
                update_parameters_with_rmsprop=update_parameters_with_rmsprop,
                initialize_adam=initialize_adam, update_parameters_with_adam=update_parameters_with_adam)
 
-    def compute(surface: str, learning_rate: float, beta1: float, beta2: float):
-        methods = optimizer_steps(**fns, learning_rate=learning_rate, beta1=beta1, beta2=beta2)
-        return trajectories(SURFACES[surface], methods, num_steps)
+    def compute(settings: dict) -> dict:
+        methods = optimizer_steps(**fns, learning_rate=settings["learning_rate"],
+                                  beta1=settings["beta1"], beta2=settings["beta2"])
+        return trajectories(SURFACES[settings["surface"]], methods, num_steps)
 
-    def draw(fig, trajs, values):
-        _fixed_layout(fig)
-        return _trajectory_panels(fig, trajs, values, num_steps)
-
-    style = {"description_width": "initial"}
     controls = {
-        "surface": w.Dropdown(options=list(SURFACES), value="elongated valley",
-                              description="surface"),
-        "learning_rate": w.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.25,
-                                          description="α (learning rate)", style=style,
-                                          readout_format=".3f"),
-        "beta1": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, style=style,
-                               description="β₁ (momentum, Adam)", readout_format=".2f"),
-        "beta2": w.SelectionSlider(options=[0.9, 0.95, 0.99, 0.995, 0.999], value=0.99,
-                                   description="β₂ (RMSprop, Adam)", style=style),
+        "surface": dropdown("surface", list(SURFACES), "elongated valley"),
+        "learning_rate": log_slider("α (learning rate)", *ALPHAS, 0.1),
+        "beta1": slider("β₁ (momentum, Adam)", BETA1S, 0.9, "{:.2f}"),
+        "beta2": slider("β₂ (RMSprop, Adam)", BETA2S, 0.99, "{:g}"),
     }
-    return explorer(compute, draw, controls, precompute=False, figsize=(10, 3.8), layout=None,
-                    show=show)
+    return explorer(controls, compute, partial(show_loss_surface, num_steps=num_steps),
+                    figsize=(10, 3.8), title="loss surface explorer",
+                    checked=list(fns.values()), display=show)
 
 
 # ---------------------------------------------------------------- mini-batch size
+def _ms_per_epoch(h: History) -> float:
+    return 1000 * h.seconds / max(len(h.costs), 1)
+
+
+def show_batch_size(fig, result: dict, settings: dict, m: int, num_epochs: int) -> None:
+    """Left: the cost of every update and of every epoch; right: time per epoch of each size."""
+    size, hist, sweep = settings["mini_batch_size"], result["run"], result["sweep"]
+    fixed_layout(fig, top=0.9, wspace=0.22)
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    per_epoch = math.ceil(m / size)
+    bc = np.asarray(hist.batch_costs)
+    ax.plot((np.arange(bc.size) + 1) / per_epoch, bc, color=COLORS["sky"], lw=0.7, alpha=0.8,
+            label="cost of each mini-batch update")
+    ax.plot(np.asarray(hist.steps) + 1, hist.costs, "-", color=COLORS["blue"], lw=2.2,
+            label="cost on the whole training set (epoch mean)")
+    what = "full batch" if size >= m else f"mini-batch size {size}"
+    status = f" — DIVERGED: {hist.message}" if hist.diverged else ""
+    ax.set(xlabel="epoch", ylabel="cost J", ylim=(0, 1.2),
+           xlim=(-0.05 * num_epochs, 1.05 * num_epochs),
+           title=f"{what}: {per_epoch} update(s) per epoch{status}")
+    ax.legend(loc="upper right", fontsize=8)
+    done = sorted(k[0] for k in sweep)
+    ax2.plot(done, [_ms_per_epoch(sweep[(s,)]) for s in done], "o-", color=COLORS["black"],
+             ms=4, label="time per epoch")
+    ax2.plot([size], [_ms_per_epoch(hist)], "o", color=COLORS["vermillion"], ms=11,
+             label=f"size {size}")
+    ax2.set(xscale="log", yscale="log", xlabel="mini-batch size", ylabel="ms per epoch",
+            title="Time for one pass over the data")
+    ax2.legend(loc="upper right", fontsize=8)
+
+
 def explore_batch_size(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int], *,
                        init: Callable, mini_batches: Callable, update: Callable | None = None,
                        learning_rate: float = 0.05, num_epochs: int = 30,
                        sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128), seed: int = 1,
                        show: bool = True) -> Explorer:
     """Train the same net with the learner's ``mini_batches`` for each mini-batch size (and the
-    full batch), once up front; the slider shows the cost of every update and the time per
-    epoch."""
-    import ipywidgets as w
-
+    full batch); the slider shows the cost of every update and the time per epoch."""
     m = X.shape[1]
     sizes = sorted({int(s) for s in sizes if s < m} | {m})
-    runs: dict[int, History] = {}
 
-    def compute(mini_batch_size: int):
-        hist = train(X, Y, layers_dims, init=init, rng=np.random.default_rng(seed),
+    def run(settings: dict) -> History:
+        return train(X, Y, layers_dims, init=init, rng=np.random.default_rng(seed),
                      update=update, learning_rate=learning_rate, num_epochs=num_epochs,
-                     mini_batches=mini_batches, mini_batch_size=mini_batch_size, progress=False)
-        runs[mini_batch_size] = hist
-        return hist
-
-    def ms_per_epoch(h: History) -> float:
-        return 1000 * h.seconds / max(len(h.costs), 1)
-
-    def draw(fig, hist: History, values):
-        _fixed_layout(fig)
-        ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
-        (batch_line,) = ax.plot([], [], color=COLORS["sky"], lw=0.7, alpha=0.8,
-                                label="cost of each mini-batch update")
-        (epoch_line,) = ax.plot([], [], "-", color=COLORS["blue"], lw=2.2,
-                                label="cost on the whole training set (epoch mean)")
-        # one x-range for every mini-batch size (all trained up front)
-        last = max([float(np.max(np.asarray(h.steps) + 1)) for h in runs.values() if h.steps]
-                   + [float(num_epochs)])
-        ax.set(xlabel="epoch", ylabel="cost J", ylim=(0, 1.2), xlim=(-0.05 * last, 1.05 * last),
-               title=" ")
-        ax.legend(loc="upper right", fontsize=8)
-        done = sorted(runs)
-        ax2.plot(done, [ms_per_epoch(runs[s]) for s in done], "o-", color=COLORS["black"],
-                 ms=4, label="time per epoch")
-        (here,) = ax2.plot([], [], "o", color=COLORS["vermillion"], ms=11, label=" ")
-        ax2.set(xscale="log", yscale="log", xlabel="mini-batch size",
-                ylabel="ms per epoch", title="Time for one pass over the data")
-        ax2.set(xlim=ax2.get_xlim(), ylim=ax2.get_ylim())  # fixed from now on
-        legend2 = ax2.legend(loc="upper right", fontsize=8)
-
-        def prepare(size: int) -> None:
-            hist = runs[size]
-            per_epoch = math.ceil(m / size)
-            bc = np.asarray(hist.batch_costs)
-            batch_line.set_data((np.arange(bc.size) + 1) / per_epoch, bc)
-            epoch_line.set_data(np.asarray(hist.steps) + 1, hist.costs)
-            what = "full batch" if size >= m else f"mini-batch size {size}"
-            status = f" — DIVERGED: {hist.message}" if hist.diverged else ""
-            ax.set_title(f"{what}: {per_epoch} update(s) per epoch{status}")
-            here.set_data([size], [ms_per_epoch(hist)])
-            legend2.get_texts()[1].set_text(f"size {size}")
-
-        def update(hist: History, values: dict) -> None:
-            backdrop.show(values["mini_batch_size"])
-
-        # One slider, every size trained up front: each size's whole figure is painted once
-        # (a mini-batch size of 1 draws thousands of points), a move only swaps pictures.
-        backdrop = Backdrop(fig, [], key=values["mini_batch_size"], prepare=prepare,
-                            keys=sorted(runs))
-        drawn.update(update=update, backdrop=backdrop)
-        return update
+                     mini_batches=mini_batches, mini_batch_size=settings["mini_batch_size"],
+                     progress=False)
 
     options = [(f"{s} (full batch)" if s == m else str(s), s) for s in sizes]
-    controls = {"mini_batch_size": w.SelectionSlider(
-        options=options, value=64 if 64 in sizes else sizes[-1], description="mini-batch size",
-        style={"description_width": "initial"}, layout=w.Layout(width="420px"))}
-    drawn: dict = {}
-    ex = explorer(compute, draw, controls, figsize=(10, 3.6), layout=None, show=show)
-    warm_up(ex, drawn)  # every setting's title, prepared now
-    return ex
+    controls = {"mini_batch_size": slider("mini-batch size", options,
+                                          64 if 64 in sizes else sizes[-1])}
+    return explorer(controls, {"run": (run, ["mini_batch_size"])},
+                    partial(show_batch_size, m=m, num_epochs=num_epochs), figsize=(10, 3.6),
+                    sweep="run", title="mini-batch size explorer",
+                    checked=[f for f in (mini_batches, update) if f is not None], display=show)
 
 
 # ---------------------------------------------------------------- figures

@@ -2,12 +2,13 @@
 
 * ``summarize(history, X_train, Y_train, X_dev, Y_dev)`` turns a training run into what the
   plots need: train/dev accuracy, the Frobenius norm of each W^{[l]}, the predicted class on a
-  grid (for an instant decision-boundary redraw) and a thinned cost curve.
+  grid (to draw the decision boundary) and a thinned cost curve.
 * ``plot_boundaries`` / ``print_table`` compare a few trained nets side by side (also used by
   notebook 03).
-* ``explore_lambda(...)`` trains the [2, 20, 3, 1] net once for every λ on the slider (0, then
-  1e-3 … 10 on a log scale) with *the learner's* forward, regularized cost and backward, and
-  then redraws instantly: decision boundary, train/dev accuracy and ‖W‖ against λ, cost curve.
+* ``explore_lambda(...)`` trains the [2, 20, 3, 1] net for each λ on the slider (0, then
+  1e-3 … 10 on a log scale) with *the learner's* forward, regularized cost and backward: the
+  default λ at once, the others in the background (helpers.explore); each λ's picture shows the
+  decision boundary, train/dev accuracy and ‖W‖ against every λ trained, and the cost curve.
 * ``dev_cost_monitor`` and ``plot_early_stopping`` show early stopping on a run's dev cost.
 
 Nothing here computes an L2 penalty or its gradient: those are the learner's exercises, passed in.
@@ -16,12 +17,13 @@ Nothing here computes an L2 penalty or its gradient: those are the learner's exe
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from helpers.explore import Explorer, explorer
-from helpers.network import binary_cross_entropy, model_forward, predict
+from helpers.explore import Explorer, explorer, fixed_layout, slider
+from helpers.network import binary_cross_entropy, model_forward, num_layers, predict
 from helpers.plots import COLORS, accuracy_title, draw_points, draw_regions, grid_for
 from helpers.training import History, train
 
@@ -41,8 +43,7 @@ def lambda_options() -> list[tuple[str, float]]:
 
 def weight_norms(parameters: Mapping) -> list[float]:
     """[‖W^{[1]}‖_F, ‖W^{[2]}‖_F, ...] of a parameter dict."""
-    L = sum(1 for k in parameters if k.startswith("W"))
-    return [float(np.linalg.norm(parameters[f"W{l}"])) for l in range(1, L + 1)]
+    return [float(np.linalg.norm(parameters[f"W{l}"])) for l in range(1, num_layers(parameters) + 1)]
 
 
 def _thin(history: History) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +76,7 @@ def draw_boundary(ax, summary: dict, X, Y, title: str, dev_name: str = "dev") ->
     """The decision regions of one summarized run with the points X, Y on top."""
     draw_regions(ax, summary["regions"], summary["extent"], summary["regions"].shape)
     draw_points(ax, X, Y, size=14)
-    ax.set_xticks([-1, 0, 1])  # few ticks: faster slider redraws
+    ax.set_xticks([-1, 0, 1])  # few ticks: a small panel stays readable
     ax.set_yticks([-1, 0, 1])
     ax.set(xlabel="$x_1$", ylabel="$x_2$",
            title=accuracy_title(title, summary["train_acc"], summary["dev_acc"], dev_name))
@@ -110,40 +111,73 @@ def print_table(summaries: Mapping[str, dict], dev_name: str = "dev") -> None:
               + "".join(f"{v:>8.2f}" for v in s["norms"]))
 
 
-# ---------------------------------------------------------------- instant redraws
-class PrerenderedFigures:
-    """Slider redraws as fast as a cache lookup: each setting's full figure is painted once
-    (by ``paint(fig, key)``) into an off-screen figure and kept as pixels; the explorer's
-    ``draw`` then only stamps those pixels onto its figure (a ~1000x300 image: a few ms),
-    instead of laying out three axes, their ticks and texts again (~200 ms on 2 cores)."""
-
-    def __init__(self, paint: Callable, figsize: tuple[float, float], dpi: int = 80):
-        self.paint, self.figsize, self.dpi = paint, figsize, dpi
-        self.pixels: dict = {}
-
-    def render(self, key) -> np.ndarray:
-        if key not in self.pixels:
-            import matplotlib as mpl
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-
-            from helpers.plots import STYLE
-
-            with mpl.rc_context(STYLE):
-                fig = Figure(figsize=self.figsize, dpi=self.dpi)
-                canvas = FigureCanvasAgg(fig)
-                self.paint(fig, key)
-                canvas.draw()
-            self.pixels[key] = np.asarray(canvas.buffer_rgba()).copy()
-        return self.pixels[key]
-
-    def stamp(self, fig, key) -> None:
-        """Paint the figure of ``key`` onto the (cleared) explorer figure ``fig``."""
-        fig.set_layout_engine(None)  # None: no extra layout pass in savefig
-        fig.figimage(self.render(key), 0, 0, origin="upper", resize=False)
-
-
 # ---------------------------------------------------------------- the λ explorer
+def train_lambda(X_train, Y_train, X_dev, Y_dev, lambd: float, *, forward: Callable,
+                 cost: Callable, backward: Callable, init: Callable,
+                 known: Mapping[float, History], layers_dims, learning_rate: float,
+                 num_iterations: int, seed: int) -> dict:
+    """The summary of the goalkeeper net trained with penalty λ (a run in ``known`` is reused)."""
+    hist = known.get(lambd)
+    if hist is None:
+        hist = train(X_train, Y_train, layers_dims, init=init, rng=np.random.default_rng(seed),
+                     forward=forward, cost=cost, backward=backward, learning_rate=learning_rate,
+                     num_iterations=num_iterations, hyper={"lambd": lambd}, progress=False)
+    return summarize(hist, X_train, Y_train, X_dev, Y_dev)
+
+
+def draw_sweep(ax, sweep: Mapping[tuple, dict], lam: float) -> None:
+    """Train and dev accuracy, and the total weight norm, against every λ trained so far."""
+    lams = [v for v in LAMBDAS if (v,) in sweep]
+    xs = np.arange(len(lams))
+    ax.plot(xs, [100 * sweep[(v,)]["train_acc"] for v in lams], "o-", color=COLORS["blue"],
+            ms=4, label="train accuracy")
+    ax.plot(xs, [100 * sweep[(v,)]["dev_acc"] for v in lams], "s-", color=COLORS["vermillion"],
+            ms=4, label="dev accuracy")
+    ax.set_ylim(70, 100)
+    ax.set_yticks([70, 80, 90, 100])
+    done = "" if len(lams) == len(LAMBDAS) else f" ({len(lams)} of {len(LAMBDAS)} trained)"
+    ax.set(title=f"Accuracy (%) and Σ‖W‖ against λ{done}", xlabel="λ (0, then log scale)",
+           ylabel="accuracy (%)")
+    ax.set_xticks(xs, [f"{v:g}" for v in lams], fontsize=7)
+    if lam in lams:
+        ax.axvline(lams.index(lam), color="0.4", lw=1, ls="--")
+    # the total weight norm, scaled onto the same axes
+    total = np.array([sum(sweep[(v,)]["norms"]) for v in lams])
+    top = max(total.max(), 1e-12)
+    ax.plot(xs, 70 + 30 * total / top, "^:", color=COLORS["green"], ms=4,
+            label=f"Σ‖W‖ (top of axis = {top:.0f})")
+    ax.legend(fontsize=7, loc="lower left")
+
+
+def draw_cost(ax, result: dict, reference: dict | None, label: str, lam: float) -> None:
+    """The cost during training of one run, over the run without penalty (grey)."""
+    if result["diverged"]:
+        ax.set_title("Cost (diverged)", color=COLORS["vermillion"])
+    else:
+        ax.set_title(f"Cost during training, {label}")
+    if reference is not None:
+        ax.plot(reference["steps"], reference["costs"], color="0.6", lw=1, label="λ = 0")
+    ax.plot(result["steps"], result["costs"], color=COLORS["blue"],
+            label=f"{label} (with penalty)" if lam else label)
+    ax.set(xlabel="iteration", ylabel="cost $J$", ylim=(0, None))
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.yaxis.set_major_locator(MaxNLocator(4))
+    ax.legend(fontsize=7)
+
+
+def show_lambda(fig, result: dict, settings: dict, X_train, Y_train) -> None:
+    """Boundary with accuracies and ‖W‖; accuracy and Σ‖W‖ against λ; the cost curve."""
+    lam, run, sweep = settings["lambd"], result["run"], result["sweep"]
+    fixed_layout(fig, left=0.05, right=0.99, bottom=0.16, top=0.80, wspace=0.3)
+    ax_b, ax_a, ax_c = fig.subplots(1, 3, width_ratios=[1, 1.25, 1.1])
+    draw_boundary(ax_b, run, X_train, Y_train, f"λ = {lam:g}")
+    norms = ", ".join(f"{v:.1f}" for v in run["norms"])
+    ax_b.set_title(ax_b.get_title() + f"\n‖W1‖, ‖W2‖, ‖W3‖ = {norms}", fontsize=10)
+    ax_b.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.8)
+    draw_sweep(ax_a, sweep, lam)
+    draw_cost(ax_c, run, sweep.get((0.0,)) if lam != 0.0 else None, f"λ = {lam:g}", lam)
+
+
 def explore_lambda(
     X_train, Y_train, X_dev, Y_dev, *,
     forward: Callable, cost: Callable, backward: Callable, init: Callable,
@@ -156,78 +190,20 @@ def explore_lambda(
 
     ``known`` maps λ values already trained in the notebook (same settings) to their History,
     so they are not trained twice (None values are ignored)."""
-    import ipywidgets as w
-
     known = {k: v for k, v in (known or {}).items() if v is not None}
-    summaries: dict[float, dict] = {}
 
-    def compute(lambd: float) -> dict:
-        hist = known.get(lambd)
-        if hist is None:
-            hist = train(X_train, Y_train, layers_dims, init=init,
-                         rng=np.random.default_rng(seed), forward=forward, cost=cost,
-                         backward=backward, learning_rate=learning_rate,
-                         num_iterations=num_iterations, hyper={"lambd": lambd}, progress=False)
-        summaries[lambd] = summarize(hist, X_train, Y_train, X_dev, Y_dev)
-        return summaries[lambd]
+    def run(settings: dict) -> dict:
+        return train_lambda(X_train, Y_train, X_dev, Y_dev, settings["lambd"], forward=forward,
+                            cost=cost, backward=backward, init=init, known=known,
+                            layers_dims=layers_dims, learning_rate=learning_rate,
+                            num_iterations=num_iterations, seed=seed)
 
-    def paint(fig, lam):
-        result = summaries[lam]
-        ax_b, ax_a, ax_c = fig.subplots(1, 3, width_ratios=[1, 1.25, 1.1], gridspec_kw=dict(
-            left=0.05, right=0.99, bottom=0.16, top=0.80, wspace=0.3))
-        draw_boundary(ax_b, result, X_train, Y_train, f"λ = {lam:g}")
-        norms = ", ".join(f"{v:.1f}" for v in result["norms"])
-        ax_b.set_title(ax_b.get_title() + f"\n‖W1‖, ‖W2‖, ‖W3‖ = {norms}", fontsize=10)
-        ax_b.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.8)
-        lams = [v for v in LAMBDAS if v in summaries]
-        xs = np.arange(len(lams))
-        here = lams.index(lam) if lam in lams else None
-        ax_a.plot(xs, [100 * summaries[v]["train_acc"] for v in lams], "o-",
-                  color=COLORS["blue"], ms=4, label="train accuracy")
-        ax_a.plot(xs, [100 * summaries[v]["dev_acc"] for v in lams], "s-",
-                  color=COLORS["vermillion"], ms=4, label="dev accuracy")
-        ax_a.set_ylim(70, 100)
-        ax_a.set_yticks([70, 80, 90, 100])
-        ax_a.set(title="Accuracy (%) and Σ‖W‖ against λ", xlabel="λ (0, then log scale)",
-                 ylabel="accuracy (%)")
-        ax_a.set_xticks(xs, [f"{v:g}" for v in lams], fontsize=7)
-        if here is not None:
-            ax_a.axvline(here, color="0.4", lw=1, ls="--")
-        # the total weight norm, scaled onto the same axes (no second axes: faster redraws)
-        total = np.array([sum(summaries[v]["norms"]) for v in lams])
-        top = max(total.max(), 1e-12)
-        ax_a.plot(xs, 70 + 30 * total / top, "^:", color=COLORS["green"], ms=4,
-                  label=f"Σ‖W‖ (top of axis = {top:.0f})")
-        ax_a.legend(fontsize=7, loc="lower left")
-        if result["diverged"]:
-            ax_c.set_title("Cost (diverged)", color=COLORS["vermillion"])
-        else:
-            ax_c.set_title(f"Cost during training, λ = {lam:g}")
-        if 0.0 in summaries and lam != 0.0:
-            ref = summaries[0.0]
-            ax_c.plot(ref["steps"], ref["costs"], color="0.6", lw=1, label="λ = 0")
-        ax_c.plot(result["steps"], result["costs"], color=COLORS["blue"],
-                  label=f"λ = {lam:g} (with penalty)")
-        ax_c.set(xlabel="iteration", ylabel="cost $J$", ylim=(0, None))
-        ax_c.xaxis.set_major_locator(MaxNLocator(4))
-        ax_c.yaxis.set_major_locator(MaxNLocator(4))
-        ax_c.legend(fontsize=7)
-
-    figsize = (12.5, 3.9)
-    figures = PrerenderedFigures(paint, figsize)
-
-    def draw(fig, result, values):
-        figures.stamp(fig, values["lambd"])
-
-    slider = w.SelectionSlider(options=lambda_options(),
-                               value=0.7 if 0.7 in LAMBDAS else LAMBDAS[0],
-                               description="λ (L2 strength)",
-                               style={"description_width": "initial"},
-                               layout=w.Layout(width="420px"), continuous_update=True)
-    ex = explorer(compute, draw, {"lambd": slider}, figsize=figsize, show=show)
-    for lam in summaries:  # paint every setting now, so that each slider move is instant
-        figures.render(lam)
-    return ex
+    controls = {"lambd": slider("λ (L2 strength)", lambda_options(),
+                                0.7 if 0.7 in LAMBDAS else LAMBDAS[0])}
+    return explorer(controls, {"run": (run, ["lambd"])},
+                    partial(show_lambda, X_train=X_train, Y_train=Y_train),
+                    figsize=(12.5, 3.9), sweep="run", title="λ explorer",
+                    checked=[cost, backward], display=show)
 
 
 # ---------------------------------------------------------------- early stopping

@@ -7,7 +7,7 @@ explore_temperature    how a temperature T sharpens or flattens softmax(z / T), 
                        learner's ``softmax``
 explore_learning_rate_and_units
                        learning rate alpha (log) x hidden units -> train/dev cost and dev
-                       accuracy curves, each setting trained once and cached
+                       accuracy curves, each setting trained once (helpers.explore)
 plot_digit_grid        test digits with the predicted class and its probability
 plot_confusion         a confusion matrix with its counts
 
@@ -18,10 +18,11 @@ are always the learner's functions, passed in by the notebook.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
-from helpers.fastdraw import warm_up
+from helpers.explore import Explorer, explorer, fixed_layout, log_slider, slider
 from helpers.network import backward_from_output, glorot_uniform, model_forward
 from helpers.plots import COLORS
 from helpers.training import History, one_blas_thread, train
@@ -91,65 +92,124 @@ def train_numpy_net(
 
 
 # ---------------------------------------------------------------- temperature
-def explore_temperature(softmax: Callable, logits: Sequence[float] | None = None, *,
-                        show: bool = True):
-    """A slider over the temperature T: the learner's softmax(z / T) for fixed logits z."""
-    import ipywidgets as w
-
-    from helpers.explore import explorer
-
-    z = np.asarray(DEFAULT_LOGITS if logits is None else logits, dtype=float).reshape(-1, 1)
+def show_temperature(fig, p: np.ndarray, settings: dict, z: np.ndarray) -> None:
+    """The fixed logits, and the learner's softmax(z / T) with its top probability and entropy."""
     C = z.shape[0]
-    T = w.FloatLogSlider(value=1.0, base=10, min=-1.5, max=1.5, step=0.25,
-                         description="T (temperature)", readout_format=".3g",
-                         style={"description_width": "initial"})
+    fixed_layout(fig, left=0.06, wspace=0.2)
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    classes = np.arange(C)
+    top = int(np.argmax(z))
+    colors = [COLORS["orange"] if c == top else COLORS["blue"] for c in classes]
+    ax1.bar(classes, z.ravel(), color=colors, label="logit $z_c$")
+    ax1.axhline(0, color="black", lw=0.8)
+    ax1.set(title="Fixed logits $z$ (the network's scores)", xlabel="class $c$",
+            ylabel="$z_c$", xticks=classes)
+    ax1.legend(loc="upper left")
+    ax2.bar(classes, p[:C], color=colors, label="softmax$(z/T)_c$")
+    ax2.axhline(1 / C, color=COLORS["vermillion"], ls="--", lw=1.2, label=f"uniform 1/{C}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = float(-(p * np.log(np.where(p > 0, p, 1.0))).sum())
+    ax2.set(title=f"T = {settings['T']:.3g}: top probability {p[top]:.2f}, entropy "
+                  f"{entropy:.2f} (max {np.log(C):.2f})",
+            xlabel="class $c$", ylabel="probability", ylim=(0, 1.02), xticks=classes)
+    ax2.legend(loc="upper left")
 
-    def compute(T):
-        return np.asarray(softmax(z / T), dtype=float).reshape(-1)
 
-    def draw(fig, p, values):
-        from helpers.fastdraw import Backdrop, stamp
+def explore_temperature(softmax: Callable, logits: Sequence[float] | None = None, *,
+                        show: bool = True) -> Explorer:
+    """A slider over the temperature T: the learner's softmax(z / T) for fixed logits z."""
+    z = np.asarray(DEFAULT_LOGITS if logits is None else logits, dtype=float).reshape(-1, 1)
 
-        fig.set_layout_engine("constrained")  # computed once, by the Backdrop
-        ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
-        classes = np.arange(C)
-        top = int(np.argmax(z))
-        colors = [COLORS["orange"] if c == top else COLORS["blue"] for c in classes]
-        ax1.bar(classes, z.ravel(), color=colors, label="logit $z_c$")
-        ax1.axhline(0, color="black", lw=0.8)
-        ax1.set(title="Fixed logits $z$ (the network's scores)", xlabel="class $c$",
-                ylabel="$z_c$", xticks=classes)
-        ax1.legend(loc="upper left")
-        bars = ax2.bar(classes, np.zeros(C), color=colors, label="softmax$(z/T)_c$")
-        uniform = ax2.axhline(1 / C, color=COLORS["vermillion"], ls="--", lw=1.2,
-                              label=f"uniform 1/{C}")
-        ax2.set(title=f"T = {values['T']:.3g}: top probability 1.00, entropy 0.00 (max "
-                      f"{np.log(C):.2f})",
-                xlabel="class $c$", ylabel="probability", ylim=(0, 1.02), xticks=classes)
-        legend = ax2.legend(loc="upper left")
-        stamp(ax2.title)
+    def compute(settings: dict) -> np.ndarray:
+        return np.asarray(softmax(z / settings["T"]), dtype=float).reshape(-1)
 
-        def update(p, values):
-            for bar, height in zip(bars, p):
-                bar.set_height(height)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                entropy = float(-(p * np.log(np.where(p > 0, p, 1.0))).sum())
-            ax2.set_title(f"T = {values['T']:.3g}: top probability {p[top]:.2f}, "
-                          f"entropy {entropy:.2f} (max {np.log(C):.2f})")
-
-        update(p, values)
-        # over the bars: the uniform line and the legend
-        backdrop = Backdrop(fig, [*bars, ax2.title], front=[uniform, legend])
-        drawn.update(update=update, backdrop=backdrop)
-        return update
-
-    drawn: dict = {}
-    ex = explorer(compute, draw, {"T": T}, figsize=(10, 3.6), layout=None, show=show)
-    warm_up(ex, drawn)  # every setting's title, prepared now
-    return ex
+    controls = {"T": log_slider("T (temperature)", -1.5, 1.5, 0.25, 1.0)}
+    return explorer(controls, compute, partial(show_temperature, z=z), figsize=(10, 3.6),
+                    title="temperature explorer", checked=[softmax], display=show)
 
 
 # ---------------------------------------------------------------- alpha x hidden units
+UNIT_COLORS = [COLORS[c] for c in ("black", "sky", "green", "purple", "blue", "orange")]
+
+
+def summarize_run(hist: History) -> dict:
+    """What the α × units figure needs from one training run."""
+    out = {
+        "diverged": hist.diverged, "message": hist.message,
+        "steps": np.asarray(hist.steps), "costs": np.asarray(hist.costs, dtype=float),
+        "m_steps": np.asarray([s for s, _ in hist.monitor]),
+        "dev_cost": np.asarray([d["dev_cost"] for _, d in hist.monitor]),
+        "dev_acc": np.asarray([d["dev_accuracy"] for _, d in hist.monitor]),
+        "train_acc": np.asarray([d["train_accuracy"] for _, d in hist.monitor]),
+    }
+    out["final_dev"] = (float("nan") if hist.diverged or not len(out["dev_acc"])
+                        else float(out["dev_acc"][-1]))
+    return out
+
+
+def _cost_panel(ax, r: dict, num_iterations: int) -> None:
+    ok = np.isfinite(r["costs"])
+    diverged = bool(r["diverged"])
+    ax.plot(r["steps"][ok], r["costs"][ok], color=COLORS["blue"],
+            label="train cost (diverged)" if diverged else "train cost")
+    if diverged and ok.any():
+        ax.plot(r["steps"][ok][-1:], r["costs"][ok][-1:], "x", color=COLORS["vermillion"],
+                ms=10, mew=2, label="diverged here")
+    ax.plot(r["m_steps"], r["dev_cost"], "o-", ms=3, color=COLORS["orange"], label="dev cost")
+    ax.set(title="Cost $J$" + (" (diverged)" if diverged else ""), xlabel="iteration",
+           ylabel="cost $J$", xlim=(-2, num_iterations + 2), ylim=(0, _nice_top(_highest(r))))
+    ax.legend()
+
+
+def _accuracy_panel(ax, r: dict, alpha: float, hidden: int, num_iterations: int) -> None:
+    diverged = bool(r["diverged"])
+    if len(r["m_steps"]) and not diverged:
+        ax.plot(r["m_steps"], 100 * r["train_acc"], color=COLORS["blue"], label="train")
+        ax.plot(r["m_steps"], 100 * r["dev_acc"], color=COLORS["orange"], label="dev")
+        ax.legend(loc="lower right")
+    if diverged:
+        ax.text(num_iterations / 2, 50, r["message"].split(":")[0] + ":\nthe learning rate is "
+                "too large", ha="center", va="center", color=COLORS["vermillion"])
+    final = "diverged" if diverged else f"dev {100 * r['final_dev']:.1f}%"
+    width = "softmax regression" if hidden == 0 else f"{hidden} hidden units"
+    ax.set(title=f"α = {alpha:.3g}, {width}: {final}", xlabel="iteration",
+           ylabel="accuracy (%)", ylim=(0, 101), xlim=(-2, num_iterations + 2))
+
+
+def _sweep_panel(ax, sweep: dict, units: Sequence[int], alphas: Sequence[float],
+                 here: tuple[float, float]) -> None:
+    for i, u in enumerate(units):
+        pts = sorted((a, r["final_dev"]) for (a, h), r in sweep.items() if h == u)
+        if not pts:
+            continue
+        xs, ys = (np.asarray(v) for v in zip(*pts, strict=True))
+        color = UNIT_COLORS[i % len(UNIT_COLORS)]
+        ax.plot(xs, 100 * ys, "o-", ms=3, lw=1.2, color=color,
+                label=f"{u} units" if u else "no hidden layer")
+        bad = ~np.isfinite(ys)
+        if bad.any():
+            ax.plot(xs[bad], np.full(bad.sum(), 3.0 + 3 * i), "x", ms=6, mew=1.5, color=color)
+    if np.isfinite(here[1]):
+        ax.plot([here[0]], [100 * here[1]], "o", ms=11, mfc="none", color=COLORS["vermillion"],
+                mew=2)
+    ax.set(xscale="log", title="Final dev accuracy (x: diverged, ○: now)", xlabel="α",
+           ylabel="dev accuracy (%)", ylim=(0, 101),
+           xlim=(min(alphas) / 1.5, max(alphas) * 1.5))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="lower center")
+
+
+def show_learning_rate_and_units(fig, result: dict, settings: dict, units: Sequence[int],
+                                 alphas: Sequence[float], num_iterations: int) -> None:
+    """Cost; train/dev accuracy during training; final dev accuracy of every setting so far."""
+    r, a, h = result["run"], settings["alpha"], settings["hidden"]
+    fixed_layout(fig, left=0.05, right=0.99, wspace=0.3)
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    _cost_panel(ax1, r, num_iterations)
+    _accuracy_panel(ax2, r, a, h, num_iterations)
+    _sweep_panel(ax3, result["sweep"], units, alphas, (a, r["final_dev"]))
+
+
 def explore_learning_rate_and_units(
     X_train: np.ndarray,
     labels_train: np.ndarray,
@@ -161,139 +221,26 @@ def explore_learning_rate_and_units(
     num_iterations: int = 120,
     units: Sequence[int] = (0, 4, 16, 32),
     show: bool = True,
-):
+) -> Explorer:
     """Sliders for the learning rate alpha (log) and the hidden units (0 = softmax regression).
 
-    Every setting is trained once (full-batch gradient descent through the learner's
-    softmax_cross_entropy) and cached; the figure shows the train/dev cost, the train/dev
-    accuracy during training and the final dev accuracy of every alpha for each width."""
-    import ipywidgets as w
+    Each setting is trained once (full-batch gradient descent through the learner's
+    softmax_cross_entropy); the figure shows the train/dev cost, the train/dev accuracy during
+    training and the final dev accuracy of every alpha for each width trained so far."""
+    controls = {"alpha": log_slider("α (learning rate)", -2, 1, 0.5, 10 ** -0.5),
+                "hidden": slider("hidden units", list(units), 32 if 32 in units else units[-1])}
 
-    from helpers.explore import explorer
+    def run(settings: dict) -> dict:
+        return summarize_run(train_numpy_net(
+            X_train, labels_train, X_dev, labels_dev, softmax_cross_entropy=softmax_cross_entropy,
+            one_hot=one_hot, hidden_units=settings["hidden"], learning_rate=settings["alpha"],
+            num_iterations=num_iterations))
 
-    alpha = w.FloatLogSlider(value=10 ** -0.5, base=10, min=-2, max=1, step=0.5,
-                             description="α (learning rate)", readout_format=".3g",
-                             style={"description_width": "initial"})
-    hidden = w.SelectionSlider(options=list(units), value=32 if 32 in units else units[-1],
-                               description="hidden units", style={"description_width": "initial"})
-    done: dict = {}
-    results: dict = {}
-
-    def compute(alpha, hidden):
-        hist = train_numpy_net(X_train, labels_train, X_dev, labels_dev,
-                               softmax_cross_entropy=softmax_cross_entropy, one_hot=one_hot,
-                               hidden_units=hidden, learning_rate=alpha,
-                               num_iterations=num_iterations)
-        steps = [s for s, _ in hist.monitor]
-        out = {
-            "diverged": hist.diverged, "message": hist.message,
-            "steps": np.asarray(hist.steps), "costs": np.asarray(hist.costs),
-            "m_steps": np.asarray(steps),
-            "dev_cost": np.asarray([d["dev_cost"] for _, d in hist.monitor]),
-            "dev_acc": np.asarray([d["dev_accuracy"] for _, d in hist.monitor]),
-            "train_acc": np.asarray([d["train_accuracy"] for _, d in hist.monitor]),
-        }
-        out["final_dev"] = (float("nan") if hist.diverged or not len(out["dev_acc"])
-                            else float(out["dev_acc"][-1]))
-        done[(round(float(np.log10(alpha)), 3), hidden)] = out["final_dev"]
-        results[(alpha, hidden)] = out
-        return out
-
-    palette = [COLORS[c] for c in ("black", "sky", "green", "purple", "blue", "orange")]
-
-    def y_top(r) -> float:
-        """The top of the cost axis for a result: the same for every diverged run, else a
-        round number above its costs (a few y-ranges, each painted once)."""
-        if r["diverged"]:
-            return max(_nice_top(_highest(q)) for q in results.values() if q["diverged"])
-        return _nice_top(_highest(r))
-
-    def draw(fig, r, values):
-        from helpers.fastdraw import Backdrop, stamp
-
-        fig.set_layout_engine("constrained")  # computed once, by the Backdrop
-        ax1, ax2, ax3 = fig.subplots(1, 3)
-        (train_cost,) = ax1.plot([], [], color=COLORS["blue"], label="train cost")
-        (blow_up,) = ax1.plot([], [], "x", color=COLORS["vermillion"], ms=10, mew=2,
-                              label="diverged here")
-        (dev_cost,) = ax1.plot([], [], "o-", ms=3, color=COLORS["orange"], label="dev cost")
-        ax1.set(title="Cost $J$", xlabel="iteration", ylabel="cost $J$",
-                xlim=(-2, num_iterations + 2), ylim=(0, 3))
-        legend_fine = ax1.legend([train_cost, dev_cost], ["train cost", "dev cost"])
-        ax1.add_artist(legend_fine)
-        legend_diverged = ax1.legend([train_cost, blow_up, dev_cost],
-                                     ["train cost (diverged)", "diverged here", "dev cost"])
-        (train_acc,) = ax2.plot([], [], color=COLORS["blue"], label="train")
-        (dev_acc,) = ax2.plot([], [], color=COLORS["orange"], label="dev")
-        legend_acc = ax2.legend(loc="lower right")
-        note = ax2.text(num_iterations / 2, 50, "", ha="center", va="center",
-                        color=COLORS["vermillion"])
-        ax2.set(title=" ", xlabel="iteration", ylabel="accuracy (%)", ylim=(0, 101),
-                xlim=(-2, num_iterations + 2))
-        # the final dev accuracy of every setting (all trained up front): painted once
-        for i, u in enumerate(units):
-            pts = sorted((10 ** la, acc) for (la, hu), acc in done.items() if hu == u)
-            if not pts:
-                continue
-            xs, ys = (np.asarray(v) for v in zip(*pts, strict=True))
-            color = palette[i % len(palette)]
-            ax3.plot(xs, 100 * ys, "o-", ms=3, lw=1.2, color=color,
-                     label=f"{u} units" if u else "no hidden layer")
-            bad = ~np.isfinite(ys)
-            if bad.any():
-                ax3.plot(xs[bad], np.full(bad.sum(), 3.0 + 3 * i), "x", ms=6, mew=1.5,
-                         color=color)
-        (now,) = ax3.plot([], [], "o", ms=11, mfc="none", color=COLORS["vermillion"], mew=2)
-        ax3.set(xscale="log", title="Final dev accuracy (x: diverged, ○: now)", xlabel="α",
-                ylabel="dev accuracy (%)", ylim=(0, 101))
-        ax3.legend(fontsize=7, loc="lower center")
-        ax3.set_xlim(ax3.get_xlim())  # fixed from now on
-        stamp(ax2.title, note)
-
-        def prepare(key):
-            top, diverged = key
-            ax1.set_ylim(0, top)
-            ax1.set_title("Cost $J$" + (" (diverged)" if diverged else ""))
-            return {legend_fine: not diverged, legend_diverged: diverged,
-                    legend_acc: not diverged}
-
-        def update(r, values):
-            a, h = values["alpha"], values["hidden"]
-            diverged = bool(r["diverged"])
-            backdrop.show((y_top(r), diverged))
-            ok = np.isfinite(r["costs"])
-            train_cost.set_data(r["steps"][ok], r["costs"][ok])
-            end = diverged and ok.any()
-            blow_up.set_data(r["steps"][ok][-1:] if end else [], r["costs"][ok][-1:] if end else [])
-            dev_cost.set_data(r["m_steps"], r["dev_cost"])
-            show_acc = bool(len(r["m_steps"])) and not diverged
-            train_acc.set_data(r["m_steps"] if show_acc else [], 100 * r["train_acc"]
-                               if show_acc else [])
-            dev_acc.set_data(r["m_steps"] if show_acc else [], 100 * r["dev_acc"]
-                             if show_acc else [])
-            note.set_text(r["message"].split(":")[0] + ":\nthe learning rate is too large"
-                          if diverged else "")
-            final = "diverged" if diverged else f"dev {100 * r['final_dev']:.1f}%"
-            width = "softmax regression" if h == 0 else f"{h} hidden units"
-            ax2.set_title(f"α = {a:.3g}, {width}: {final}")
-            fine = np.isfinite(r["final_dev"])
-            now.set_data([a] if fine else [], [100 * r["final_dev"]] if fine else [])
-
-        keys = {(y_top(q), bool(q["diverged"])) for q in results.values()}
-        # the layout (computed once) must leave room for the widest tick labels
-        ax1.set_ylim(0, max([top for top, _ in keys] + [3.0]))
-        backdrop = Backdrop(fig, [train_cost, blow_up, dev_cost, train_acc, dev_acc, note,
-                                  ax2.title, now],
-                            key=(y_top(r), bool(r["diverged"])), prepare=prepare, keys=keys)
-        update(r, values)
-        drawn.update(update=update, backdrop=backdrop)
-        return update
-
-    drawn: dict = {}
-    ex = explorer(compute, draw, {"alpha": alpha, "hidden": hidden}, figsize=(12, 3.6),
-                  layout=None, show=show)
-    warm_up(ex, drawn)  # every setting's titles, prepared now
-    return ex
+    show_fn = partial(show_learning_rate_and_units, units=list(units),
+                      alphas=controls["alpha"].values, num_iterations=num_iterations)
+    return explorer(controls, {"run": (run, ["alpha", "hidden"])}, show_fn, figsize=(12, 3.6),
+                    sweep="run", title="α × hidden units explorer",
+                    checked=[softmax_cross_entropy, one_hot], display=show)
 
 
 def _highest(r: dict) -> float:

@@ -119,8 +119,11 @@ class LabServer:
                    JUPYTER_RUNTIME_DIR=str(self.tmp / "runtime"),
                    JUPYTER_DATA_DIR=str(self.tmp / "data"),
                    IPYTHONDIR=str(self.tmp / "ipython"),
-                   TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "3"))
-        cmd = [self.python, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+                   TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+                   # the kernel spec runs "python" from PATH: make it this environment's, so the
+                   # kernel imports this checkout's helpers (not another venv's)
+                   PATH=os.pathsep.join([str(Path(self.python).parent), env.get("PATH", "")]))
+        cmd = [self.python, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
                f"--port={self.port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={self.token}",
                f"--ServerApp.root_dir={self.root}",
@@ -302,7 +305,7 @@ JS_ERRORS = """() => {
                  text: 'a widget failed to render (ipywidgets shows its error icon: ' +
                        (e.title || e.textContent || '').trim().slice(0, 300) + ')'});
     });
-    c.node.querySelectorAll('.widget-html, .widget-html-content').forEach(h => {
+    c.node.querySelectorAll('.idnn-message').forEach(h => {
       if (h.textContent.includes('Not yet:')) {
         errs.push({cell: index, source, kind: 'not-done', text: h.textContent.trim()});
       }
@@ -316,25 +319,24 @@ JS_ERRORS = """() => {
   return errs;
 }"""
 
-# An explorer (helpers.explore) is a VBox [controls HBox, progress, HTML message, Image].
+# An explorer (helpers.explore + helpers/explorer.js) is a div.idnn-explorer holding its controls
+# (.idnn-controls > .idnn-control), a message (.idnn-message) and its picture (img.idnn-frame).
 JS_FIND_EXPLORERS = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const found = [];
   panel.content.widgets.forEach((c, index) => {
     if (c.model.type !== 'code') return;
-    c.node.querySelectorAll('.widget-vbox').forEach(box => {
-      const kids = Array.from(box.children);
-      const img = kids.find(k => k.matches('img.widget-image'));
-      const controls = kids.find(k => k.matches('.widget-hbox'));
-      if (!img || !controls) return;
+    c.node.querySelectorAll('.idnn-explorer').forEach(box => {
+      const controls = box.querySelector(':scope > .idnn-controls');
+      if (!box.querySelector(':scope img.idnn-frame') || !controls) return;
       const k = found.length;
       box.setAttribute('data-explorer', String(k));
       found.push({index: k, cell: index, source: c.model.sharedModel.getSource(),
-                  sliders: controls.querySelectorAll('.widget-slider').length,
-                  checkboxes: controls.querySelectorAll('.widget-checkbox').length,
-                  dropdowns: controls.querySelectorAll('.widget-dropdown').length,
-                  toggles: controls.querySelectorAll('.widget-toggle-buttons').length,
-                  radios: controls.querySelectorAll('.widget-radio').length});
+                  sliders: controls.querySelectorAll('.idnn-slider').length,
+                  checkboxes: controls.querySelectorAll('.idnn-checkbox').length,
+                  dropdowns: controls.querySelectorAll('.idnn-dropdown').length,
+                  toggles: controls.querySelectorAll('.idnn-toggle').length,
+                  radios: 0});
     });
   });
   return found;
@@ -344,7 +346,7 @@ JS_FIND_EXPLORERS = """() => {
 # explorer's image shows its new src (decoded). Armed before the input is sent.
 JS_ARM_LATENCY = """(k) => {
   const box = document.querySelector(`[data-explorer="${k}"]`);
-  const img = box.querySelector(':scope > img.widget-image');
+  const img = box.querySelector(':scope img.idnn-frame');
   window.__t0 = null;
   const start = (e) => { if (window.__t0 === null) window.__t0 = performance.now(); };
   document.addEventListener('keydown', start, {capture: true, once: true});
@@ -498,7 +500,7 @@ class LabNotebook:
         # Widgets finish rendering after the kernel went idle: wait until each displayed
         # explorer image (if any) has loaded.
         self.page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('img.widget-image'))"
+            "() => Array.from(document.querySelectorAll('img.idnn-frame'))"
             ".every(i => i.complete)", timeout=60_000, polling=200)
         return state
 
@@ -510,10 +512,10 @@ class LabNotebook:
         """Return once the kernel has handled every message sent so far and the browser has
         applied the resulting widget updates (images decoded)."""
         state = self.page.evaluate(JS_KERNEL_SYNC)
-        if not state["models"] and self.page.locator("img.widget-image").count():
+        if not state["models"] and self.page.locator("img.idnn-frame").count():
             raise RuntimeError("could not reach the notebook's widget models to wait on them")
         self.page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('img.widget-image'))"
+            "() => Array.from(document.querySelectorAll('img.idnn-frame'))"
             ".every(i => i.complete)", polling="raf")
 
     # -- explorers ----------------------------------------------------------------------------
@@ -538,10 +540,10 @@ class LabNotebook:
         return self.page.locator(f'[data-explorer="{k}"]')
 
     def image(self, k: int):
-        return self.box(k).locator(":scope > img.widget-image")
+        return self.box(k).locator(":scope img.idnn-frame")
 
     def controls(self, k: int):
-        return self.box(k).locator(":scope > .widget-hbox").first
+        return self.box(k).locator(":scope > .idnn-controls").first
 
     def src(self, k: int) -> str:
         return self.image(k).get_attribute("src") or ""
@@ -554,59 +556,85 @@ class LabNotebook:
         return self.page.evaluate(
             "() => (window.__iopub || []).filter(m => m.parent !== 'execute_request').length")
 
+    def state(self, k: int) -> str:
+        """"shown", "waiting" (computing…), "failed" (this setting) or "not-done"."""
+        return self.box(k).get_attribute("data-state") or ""
+
+    def wait_first_picture(self, k: int, timeout: float = 120) -> None:
+        """Wait until explorer ``k`` shows a picture or a message (not "computing…")."""
+        self.page.wait_for_function(
+            """(k) => { const box = document.querySelector(`[data-explorer="${k}"]`);
+                        return !!box && ['shown', 'failed', 'not-done'].includes(box.dataset.state); }""",
+            arg=k, timeout=timeout * 1000, polling=100)
+
+    def wait_settled(self, k: int, timeout: float = 600) -> None:
+        """Wait until explorer ``k`` has drawn every setting (its progress bar is gone)."""
+        self.page.wait_for_function(
+            """(k) => { const box = document.querySelector(`[data-explorer="${k}"]`);
+                        return !!box && box.dataset.warming === '0'; }""",
+            arg=k, timeout=timeout * 1000, polling=250)
+
     def wait_new_src(self, k: int, old: str, timeout: float = 120,
                      errors_before: int | None = None) -> str:
-        """Wait until explorer ``k`` shows an image other than ``old`` (decoded), or until a
-        widget callback reported an error: returns "image" or "error"."""
+        """Wait until explorer ``k`` shows a picture other than ``old`` (decoded): "image"; or
+        a message instead of a picture: "message"; or until a widget callback reported an
+        error: "error"."""
         handle = self.page.wait_for_function(
             """([k, old, n0]) => {
-                 const img = document.querySelector(`[data-explorer="${k}"] > img.widget-image`);
-                 if (img && img.src !== old && img.complete && img.naturalWidth > 0) return 'image';
+                 const box = document.querySelector(`[data-explorer="${k}"]`);
+                 const img = box && box.querySelector('img.idnn-frame');
+                 const state = box && box.dataset.state;
+                 if (state === 'failed' || state === 'not-done') return 'message';
+                 if (img && state === 'shown' && img.src !== old && img.complete
+                     && img.naturalWidth > 0) return 'image';
                  const n = (window.__iopub || []).filter(m => m.parent !== 'execute_request').length;
                  return n0 !== null && n > n0 ? 'error' : false;
                }""", arg=[k, old, errors_before], timeout=timeout * 1000, polling="raf")
         return handle.json_value()
 
     def sliders(self, k: int):
-        return self.controls(k).locator(".widget-slider")
+        return self.controls(k).locator(".idnn-slider")
 
     def slider_label(self, slider) -> str:
-        return slider.locator(".widget-label").first.inner_text().strip()
+        return slider.locator(".idnn-label").first.inner_text().strip()
 
     def slider_state(self, slider) -> dict:
-        """The slider's exact position (noUiSlider's unformatted value and range; for a
-        selection slider these are indices) and its readout text."""
-        st = slider.locator(".noUi-target").first.evaluate(
-            "e => ({now: Number(e.noUiSlider.get(true)), min: e.noUiSlider.options.range.min,"
-            " max: e.noUiSlider.options.range.max})")
-        st = {k: float(v[0] if isinstance(v, list) else v) for k, v in st.items()}
-        st["readout"] = slider.locator(".widget-readout").first.inner_text().strip()
+        """The slider's position (an option's index), its range and its readout text."""
+        st = slider.locator("input[type=range]").first.evaluate(
+            "e => ({now: Number(e.value), min: Number(e.min), max: Number(e.max)})")
+        st = {k: float(v) for k, v in st.items()}
+        st["readout"] = slider.locator(".idnn-readout").first.inner_text().strip()
         return st
 
     def key_move(self, slider, forward: bool | None = None) -> str:
-        """Focus the slider's handle and press one arrow key (towards the far end when
-        ``forward`` is None); returns the key pressed."""
+        """Focus the slider and press one arrow key (towards the far end when ``forward`` is
+        None); returns the key pressed."""
         st = self.slider_state(slider)
         if forward is None:
             forward = st["now"] < st["max"]
         key = "ArrowRight" if forward else "ArrowLeft"
-        handle = slider.locator(".noUi-handle").first
+        handle = slider.locator("input[type=range]").first
         handle.focus()
         handle.press(key)
         return key
 
     def drag(self, slider, fraction: float) -> None:
-        """Drag the slider's handle with the mouse to ``fraction`` of its track."""
-        handle = slider.locator(".noUi-handle").first
-        handle.scroll_into_view_if_needed()
-        track = slider.locator(".noUi-base").first.bounding_box()
-        hb = handle.bounding_box()
-        x0, y0 = hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2
-        x1 = track["x"] + fraction * track["width"]
+        """Drag the slider's thumb with the mouse to ``fraction`` of its track."""
+        track = slider.locator("input[type=range]").first
+        track.scroll_into_view_if_needed()
+        box = track.bounding_box()
+        st = self.slider_state(slider)
+        thumb = 16  # px: Chromium's default range thumb; its centre runs from thumb/2 to w - thumb/2
+        span = (st["max"] - st["min"]) or 1.0
+
+        def x_at(f: float) -> float:
+            return box["x"] + thumb / 2 + f * (box["width"] - thumb)
+
+        y = box["y"] + box["height"] / 2
         mouse = self.page.mouse
-        mouse.move(x0, y0)
+        mouse.move(x_at((st["now"] - st["min"]) / span), y)
         mouse.down()
-        mouse.move(x1, y0, steps=6)
+        mouse.move(x_at(fraction), y, steps=6)
         mouse.up()
 
     def arm_latency(self, k: int) -> None:
@@ -632,14 +660,14 @@ class LabNotebook:
         box.scroll_into_view_if_needed()
         width = box.evaluate("""(box) => {
             const left = box.getBoundingClientRect().left;
-            const parts = [box.querySelector(':scope > img.widget-image'),
-                           ...box.querySelectorAll(':scope > .widget-hbox > *'),
-                           ...box.querySelectorAll(':scope > .widget-html')];
+            const parts = [box.querySelector(':scope img.idnn-frame'),
+                           ...box.querySelectorAll(':scope > .idnn-controls > *'),
+                           ...box.querySelectorAll(':scope > .idnn-message')];
             let right = left;
             for (const el of parts) {
               if (!el || getComputedStyle(el).display === 'none') continue;
               const r = el.getBoundingClientRect();
-              const text = el.matches('.widget-html') ? el.textContent.trim() : 'x';
+              const text = el.matches('.idnn-message') ? el.textContent.trim() : 'x';
               if (r.width > 0 && r.height > 0 && text) right = Math.max(right, r.right);
             }
             return Math.ceil(right - left);
@@ -689,7 +717,11 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
     failures: list[str] = []
     notes: list[str] = []
     timeout_error = _timeout_error()
-    message = nb.box(k).locator(":scope > .widget-html").first
+    message = nb.box(k).locator(":scope > .idnn-message").first
+    try:  # the first picture is drawn once the page has told the kernel it shows the explorer
+        nb.wait_first_picture(k, timeout)
+    except timeout_error:
+        return [f"no first picture within {timeout:.0f} s (still {nb.state(k)!r})"], []
     if not nb.image(k).is_visible():
         return [f"the figure is hidden before any change ({message.inner_text().strip()!r})"], []
 
@@ -706,6 +738,10 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
         if outcome == "error":
             nb.sync()
             failures.append(f"{what}: the widget callback raised an error (see below)")
+            return None
+        if outcome == "message":
+            failures.append(f"{what}: the explorer shows the message "
+                            f"{message.inner_text().strip()[:300]!r}")
             return None
         nb.sync()
         after_png = nb.image_png(k) if nb.image(k).is_visible() else None
@@ -725,7 +761,7 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
     for j in range(sliders.count()):
         s = sliders.nth(j)
         label = nb.slider_label(s) or f"slider {j + 1}"
-        if s.locator(".noUi-target[disabled], .noUi-handle[disabled]").count():
+        if s.locator("input[type=range][disabled]").count():
             notes.append(f"slider {label!r} is disabled; not moved")
             continue
         st = nb.slider_state(s)
@@ -748,7 +784,7 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
         if nb.slider_state(s)["now"] == st["now"]:
             failures.append(f"slider {label!r}: dragging the handle did not move it")
 
-    boxes = controls.locator(".widget-checkbox input[type=checkbox]")
+    boxes = controls.locator(".idnn-checkbox input[type=checkbox]")
     for j in range(boxes.count()):
         cb = boxes.nth(j)
         label = cb.locator("xpath=..").inner_text().strip() or f"checkbox {j + 1}"
@@ -760,7 +796,7 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
             continue
         step(f"checkbox {label!r}, click 2", cb.click)
 
-    selects = controls.locator(".widget-dropdown select")
+    selects = controls.locator(".idnn-dropdown select")
     for j in range(selects.count()):
         sel = selects.nth(j)
         if sel.is_disabled():
@@ -768,7 +804,7 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
         values = sel.locator("option").evaluate_all("os => os.map(o => o.value)")
         current = sel.input_value()
         others = [v for v in values if v != current]
-        label = sel.locator("xpath=..").locator(".widget-label").inner_text().strip()
+        label = sel.locator("xpath=..").locator(".idnn-label").inner_text().strip()
         if not others:
             continue
         if step(f"dropdown {label!r} -> {others[0]!r}", lambda sel=sel, v=others[0]:
@@ -779,11 +815,11 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
         step(f"dropdown {label!r} -> {current!r}", lambda sel=sel, v=current:
              sel.select_option(v))
 
-    groups = controls.locator(".widget-toggle-buttons")
+    groups = controls.locator(".idnn-toggle")
     for j in range(groups.count()):
         buttons = groups.nth(j).locator("button")
         active = [i for i in range(buttons.count())
-                  if "mod-active" in (buttons.nth(i).get_attribute("class") or "")]
+                  if "idnn-on" in (buttons.nth(i).get_attribute("class") or "")]
         others = [i for i in range(buttons.count()) if i not in active]
         if others and active:
             step(f"toggle button {buttons.nth(others[0]).inner_text()!r}",
@@ -791,12 +827,4 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
             step(f"toggle button {buttons.nth(active[0]).inner_text()!r}",
                  buttons.nth(active[0]).click)
 
-    radios = controls.locator(".widget-radio")
-    for j in range(radios.count()):
-        inputs = radios.nth(j).locator("input[type=radio]")
-        checked = [i for i in range(inputs.count()) if inputs.nth(i).is_checked()]
-        others = [i for i in range(inputs.count()) if i not in checked]
-        if others and checked:
-            step(f"radio option {others[0] + 1}", inputs.nth(others[0]).click)
-            step(f"radio option {checked[0] + 1}", inputs.nth(checked[0]).click)
     return failures, notes

@@ -243,7 +243,10 @@ def uses(fn: Callable, names: Iterable[str] = (), modules: Iterable[str] = ()) -
             obj = namespace.get(name)
             where = (obj.__name__ if isinstance(obj, types.ModuleType)
                      else getattr(obj, "__module__", "") or "") if obj is not None else ""
-            if name in names or name.startswith(modules) or (modules and where.startswith(modules)):
+            real = getattr(obj, "__name__", None) if obj is not None else None
+            if real in names:             # also under another name: `import check_grad as cg`
+                found.add(real)
+            elif name in names or name.startswith(modules) or (modules and where.startswith(modules)):
                 found.add(name)
             elif isinstance(obj, types.FunctionType) and obj.__module__ == f.__module__:
                 todo.append(obj)

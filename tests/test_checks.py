@@ -208,3 +208,14 @@ def test_every_graded_function_states_whether_it_changes_its_arguments(prefix):
             if isinstance(node, ast.FunctionDef) and node.name not in scalar_only:
                 doc = ast.get_docstring(node) or ""
                 assert any(w in doc for w in _CONTRACT), f"{prefix} {node.name}: no contract in {doc!r}"
+
+
+def test_uses_sees_a_helper_under_another_name():
+    """An alias does not hide a forbidden helper: `uses` matches the object's own name too."""
+    ns: dict = {}
+    exec("from helpers.network import model_backward as mb\n"
+         "def fixed(X, Y, cache):\n"
+         "    return mb(cache, Y)\n", ns)
+    assert checks.uses(ns["fixed"], names=("model_backward",)) == ["model_backward"]
+    exec("def honest(X, Y, cache):\n    return {}\n", ns)
+    assert checks.uses(ns["honest"], names=("model_backward",)) == []

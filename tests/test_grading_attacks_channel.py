@@ -278,7 +278,8 @@ def test_redefining_a_locked_course_function_changes_nothing_for_the_tests():
 # -- the anti-delegation checks read the submitted source -------------------------------------------------
 @pytest.mark.slow
 def test_code_inspection_still_catches_delegation():
-    """helpers_called (05), _names_used / __globals__ (02) see the learner's own code."""
+    """helpers_called (05) and uses (04), through __code__ / __globals__, see the learner's own
+    code, even under an alias."""
     body = ("    L = num_layers(parameters)\n"
             "    for l in range(1, L + 1):\n"
             "        for p in 'Wb':\n"
@@ -293,12 +294,12 @@ def test_code_inspection_still_catches_delegation():
         score, res = grade("05", {"update_parameters_with_gd": delegate_gd}, honest=True)
         msg = res["tests"]["test_update_parameters_with_gd"]["message"]
         assert score == NB05_MAX - GD_POINTS and "from helpers" in msg, msg
-    delegate_split = ("from helpers.data import split\n"
-                      "def split_train_dev_test(X, Y, fractions, rng):\n"
-                      "    return split(X, Y, fractions, rng)\n")
-    _, res = grade("02", {"split_train_dev_test": delegate_split}, honest=True)
-    assert res["tests"]["test_split_train_dev_test"]["status"] == "failed"
-    assert "helpers' split" in res["tests"]["test_split_train_dev_test"]["message"]
+    delegate_fixed = ("from helpers.network import model_backward as mb\n"
+                      "def backward_propagation_fixed(X, Y, cache):\n"
+                      "    return mb(cache, Y)\n")
+    _, res = grade("04", {"backward_propagation_fixed": delegate_fixed}, honest=True)
+    assert res["tests"]["test_backward_propagation_fixed"]["status"] == "failed"
+    assert "helpers' model_backward" in res["tests"]["test_backward_propagation_fixed"]["message"]
 
 
 # -- the codec: plain data only ---------------------------------------------------------------------------

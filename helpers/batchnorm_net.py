@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -355,7 +354,7 @@ def _loop(run, X, Y, params, state, step, rng, fns, num_steps, batch_size, momen
                        f"last cost {run.costs[-1]:.3f}")
 
 
-# ---------------------------------------------------------------- data and friendly messages
+# ---------------------------------------------------------------- data
 N_TRAIN = 1257  # the digits' first 1,257 images train, the last 540 test (about 70/30)
 
 
@@ -372,17 +371,3 @@ def load_digit_parity():
     X = np.ascontiguousarray(digits.data.T, dtype=float) / 16.0
     Y = (digits.target % 2 == 1).astype(float).reshape(1, -1)
     return X[:, :N_TRAIN], Y[:, :N_TRAIN], X[:, N_TRAIN:], Y[:, N_TRAIN:]
-
-
-@contextmanager
-def exercises_needed():
-    """``with exercises_needed():`` around a demonstration cell: if an exercise it runs is not
-    done yet (NotImplementedError), print which one to finish instead of a traceback; if a name
-    from a cell above is missing (that cell stopped for the same reason), say so."""
-    try:
-        yield
-    except NotImplementedError as exc:
-        print(exercise_not_done(exc).args[0])
-    except NameError as exc:
-        print(f"This cell needs a result from a cell above ({exc}): finish the exercises, run "
-              "the cells above again, then this one.")

@@ -128,6 +128,7 @@ def test_every_test_cell_says_only_what_its_visible_part_checked(path):
 @pytest.mark.parametrize("prefix,cell_id,exercise", [
     ("05", "79c831c8", "random_mini_batches"), ("02", "cell-024", "compute_cost_with_regularization"),
     ("07", "487e9cf3", "normalize_inputs"), ("03", "cell-013", "forward_propagation_with_dropout"),
+    ("08", "nb08-07", "batchnorm_forward"), ("08", "nb08-18", "batchnorm_forward"),
 ])
 def test_see_it_cells_say_which_exercise_to_do_in_the_release(prefix, cell_id, exercise):
     nb = Notebook(prefix)
@@ -178,7 +179,7 @@ def test_snapshot_names_the_changed_entry():
         snap.check_unchanged("update")
 
 
-@pytest.mark.parametrize("prefix", ["01", "02", "03", "04", "05", "06", "07"])
+@pytest.mark.parametrize("prefix", ["01", "02", "03", "04", "05", "06", "07", "08"])
 def test_every_test_cell_says_do_this_exercise_first_in_the_release(prefix):
     """The untouched release: each test cell names its own exercise as not done, in a sentence."""
     nb = Notebook(prefix)
@@ -193,7 +194,7 @@ def test_every_test_cell_says_do_this_exercise_first_in_the_release(prefix):
 _CONTRACT = ("unchanged", "not changed", "in place", "read-only")
 
 
-@pytest.mark.parametrize("prefix", ["01", "02", "03", "04", "05", "06", "07"])
+@pytest.mark.parametrize("prefix", ["01", "02", "03", "04", "05", "06", "07", "08"])
 def test_every_graded_function_states_whether_it_changes_its_arguments(prefix):
     """Guide §4: the docstring says whether the function may change its arguments (functions
     of numbers and tensors only, which cannot be changed, are exempt)."""

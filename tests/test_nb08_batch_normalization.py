@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pytest
 
+from grading.notebooks import strip_hidden
 from tests.nbtools import cells, namespace, notebook_path, run_test
 
 pytestmark = pytest.mark.xdist_group("nb08")
@@ -43,7 +44,9 @@ def test_notebook_structure():
             assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, gid
         if kind == "test":
             assert "### BEGIN HIDDEN TESTS" in src and "### END HIDDEN TESTS" in src, gid
-            assert "The visible checks passed; more run at grading." in src, gid
+            visible = strip_hidden(src).rstrip().splitlines()
+            assert visible[-1].strip() == "ex.visible_passed()", gid
+            assert f'with exercise("{gid.removeprefix("test_")}"' in src, gid
             assert "All tests passed" not in src, gid
 
 
@@ -121,7 +124,7 @@ FWD_MUTANTS = {
     "β": _fwd(OK_STATS + OK_NORM + "    Z_tilde = gamma * Z_hat\n"),
     "use the epsilon argument": _fwd(OK_STATS + "    Z_hat = (Z - mu) / np.sqrt(var + 1e-5)\n"
                                      + OK_AFFINE),
-    "not written yet": FWD_HEAD + "    raise NotImplementedError()\n",
+    "not done yet": FWD_HEAD + "    raise NotImplementedError()\n",
 }
 
 
@@ -194,7 +197,7 @@ BWD_MUTANTS = {
     "m times too large": _bwd(dz=OK_DZ.replace("(m * np.sqrt(var + eps))", "np.sqrt(var + eps)")),
     "keepdims": _bwd(db="    dbeta = np.sum(dZ_tilde, axis=1)\n",
                      dg="    dgamma = np.sum(dZ_tilde * Z_hat, axis=1)\n"),
-    "not written yet": BWD_HEAD + "    raise NotImplementedError()\n",
+    "not done yet": BWD_HEAD + "    raise NotImplementedError()\n",
 }
 
 
@@ -258,7 +261,7 @@ def test_backward_other_styles_pass(src):
     _passes("test_batchnorm_backward", {"batchnorm_backward": src})
 
 
-@pytest.mark.parametrize("forward", ["not written yet", "ddof=1", "not applied", "mutated"])
+@pytest.mark.parametrize("forward", ["not done yet", "ddof=1", "not applied", "mutated"])
 def test_backward_is_judged_alone(forward):
     """A wrong or unfinished batchnorm_forward never costs batchnorm_backward its points."""
     _passes("test_batchnorm_backward", {"batchnorm_forward": FWD_MUTANTS[forward]})
@@ -282,7 +285,7 @@ RUN_MUTANTS = {
                           "    return running_mean, running_var\n",
     "batch mean": RUN_HEAD + "    return (momentum * running_mean + (1 - momentum) * mu,\n"
                              "            momentum * running_var + (1 - momentum) * mu)\n",
-    "not written yet": RUN_HEAD + "    raise NotImplementedError()\n",
+    "not done yet": RUN_HEAD + "    raise NotImplementedError()\n",
     "10 %": RUN_HEAD + "    return momentum * running_mean + mu, momentum * running_var + var\n",
 }
 
@@ -321,7 +324,7 @@ INF_MUTANTS = {
     + "    return ((gamma * Z + beta) - running_mean) / np.sqrt(running_var + epsilon)\n",
     "mutated": INF_HEAD + "    Z -= running_mean\n"
     "    return gamma * Z / np.sqrt(running_var + epsilon) + beta\n",
-    "not written yet": INF_HEAD + "    raise NotImplementedError()\n",
+    "not done yet": INF_HEAD + "    raise NotImplementedError()\n",
     "γ + β": INF_HEAD + "    return (Z - running_mean) / np.sqrt(running_var + epsilon) + beta\n",
 }
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.nbtools import Notebook, stub
 
-NOTEBOOKS = [Notebook(p) for p in ("01", "02", "03", "04", "05", "06", "07")]
+NOTEBOOKS = [Notebook(p) for p in ("01", "02", "03", "04", "05", "06", "07", "08")]
 
 
 def _cases():
@@ -40,7 +40,7 @@ def _defined(src: str) -> list[str]:
     return [n.name for n in ast.parse(textwrap.dedent(src)).body if isinstance(n, ast.FunctionDef)]
 
 
-NB02, NB03, NB05, NB06, NB07 = (Notebook(p) for p in ("02", "03", "05", "06", "07"))
+NB02, NB03, NB05, NB06, NB07, NB08 = (Notebook(p) for p in ("02", "03", "05", "06", "07", "08"))
 
 # An earlier exercise with a mistake that still runs, and the later test that must not mind it.
 WRONG_EARLIER = {
@@ -86,6 +86,18 @@ def softmax(Z):
     "search-wrong-under-zoom": (NB07, "test_zoom", {"random_search": """
 def random_search(train_fn, space, n_trials, rng):
     return []
+"""}),
+    "bn-forward-wrong-under-backward": (NB08, "test_batchnorm_backward", {"batchnorm_forward": """
+def batchnorm_forward(Z, gamma, beta, epsilon=1e-5):
+    mu = np.mean(Z, axis=1, keepdims=True)
+    var = np.var(Z, axis=1, ddof=1, keepdims=True)
+    Z_hat = (Z - mu) / np.sqrt(var + epsilon)
+    cache = {"Z": Z, "Z_hat": Z_hat, "mu": mu, "var": var, "gamma": gamma, "epsilon": epsilon}
+    return gamma * Z_hat + beta, cache
+"""}),
+    "bn-forward-wrong-under-inference": (NB08, "test_batchnorm_inference", {"batchnorm_forward": """
+def batchnorm_forward(Z, gamma, beta, epsilon=1e-5):
+    return Z, {"mu": 0 * Z[:, :1], "var": 0 * Z[:, :1]}
 """}),
 }
 

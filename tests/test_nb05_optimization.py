@@ -4,6 +4,8 @@ show a friendly message before the exercises are done, and show diverged runs as
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -461,9 +463,12 @@ def ref():
     return NB.namespace()
 
 
-def _named_not_done(name):
+def _named_not_done(name, like=None):
+    """A stub that raises NotImplementedError; with ``like`` (the reference solution) it has
+    the exercise's own signature, as the learner's unfinished cell does."""
+    signature = "(*args, **kwargs)" if like is None else str(inspect.signature(like))
     ns: dict = {}
-    exec(f"def {name}(*args, **kwargs):\n    raise NotImplementedError()\n", ns)
+    exec(f"def {name}{signature}:\n    raise NotImplementedError()\n", ns)
     return ns[name]
 
 
@@ -520,12 +525,14 @@ def test_loss_surface_explorer_not_done(ref):
     names = ["update_parameters_with_gd", "initialize_velocity", "update_parameters_with_momentum",
              "initialize_rmsprop", "update_parameters_with_rmsprop", "initialize_adam",
              "update_parameters_with_adam"]
-    ex = explore_loss_surface(**{n: _named_not_done(n) for n in names}, num_steps=20, show=False)
+    ex = explore_loss_surface(**{n: _named_not_done(n, ref[n]) for n in names}, num_steps=20,
+                              show=False)
     assert "Not yet" in ex.message and "update_parameters_with_gd" in ex.message
     assert ex.png is None
     # only GD done: the figure shows it and names the exercises still to do
     ex = explore_loss_surface(**_optimizer_fns(ref, update_parameters_with_adam=_named_not_done(
-        "update_parameters_with_adam")), num_steps=20, show=False)
+        "update_parameters_with_adam", ref["update_parameters_with_adam"])), num_steps=20,
+        show=False)
     assert ex.message == "" and ex.png
     texts = [t.get_text() for t in ex.figure.axes[1].texts]
     assert any("update_parameters_with_adam" in t for t in texts)

@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,7 +37,14 @@ from helpers.explore import (
 )
 from helpers.network import accuracy, predict
 from helpers.plots import COLORS, CYCLE, plot_decision_boundary
-from helpers.training import ExerciseNotDone, History, exercise_not_done, train
+from helpers.training import (
+    ExerciseNotDone,
+    History,
+    UpdateRule,
+    bind_update,
+    exercise_not_done,
+    train,
+)
 
 METHOD_COLORS = {
     "GD": COLORS["blue"],
@@ -145,20 +153,21 @@ class Trajectory:
     not_done: ExerciseNotDone | None = None
 
 
-def run_optimizer(surface: Surface, step: Callable, state: tuple, num_steps: int,
+def run_optimizer(surface: Surface, rule: UpdateRule, learning_rate: float, num_steps: int,
                   bound: float = 1e3) -> Trajectory:
-    """Follow ``step(parameters, grads, state, t) -> (parameters, state)`` from the surface's
-    start for num_steps updates (t = 1, 2, ...). A run that leaves |x|, |y| < bound or becomes
-    NaN stops and is marked diverged."""
+    """Follow the update rule (``helpers.training.bind_update``) from the surface's start for
+    num_steps updates. A run that leaves |x|, |y| < bound or becomes NaN stops and is marked
+    diverged."""
     x, y = surface.start
     params = _as_params(x, y)
+    state = rule.init(params, learning_rate)
     pts = [(x, y)]
     diverged = False
     with np.errstate(all="ignore"):
-        for t in range(1, num_steps + 1):
+        for _ in range(num_steps):
             gx, gy = surface.grad(x, y)
             grads = {"dW1": np.array([[gx]]), "db1": np.array([[gy]])}
-            params, state = step(params, grads, state, t)
+            params, state = rule.step(params, grads, state)
             x, y = float(np.asarray(params["W1"]).ravel()[0]), float(np.asarray(params["b1"]).ravel()[0])
             if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) > bound:
                 diverged = True
@@ -168,57 +177,43 @@ def run_optimizer(surface: Surface, step: Callable, state: tuple, num_steps: int
     return Trajectory(pts, surface.f(pts[:, 0], pts[:, 1]), diverged)
 
 
-def _step_out(out, state: tuple):
-    """(parameters, state) from an update's return value: a tuple (parameters, state...) or
-    the parameters alone (then the state was updated in place)."""
-    if isinstance(out, tuple):
-        new = tuple(out[1:1 + len(state)])
-        return out[0], new if len(new) == len(state) else state
-    return out, state
+class Method(NamedTuple):
+    """One optimizer of the race: the learner's update rule, its state initializer (None for
+    gradient descent) and the hyperparameters it is called with, for ``bind_update``."""
+
+    update: Callable
+    state_init: Callable | None
+    hyper: dict
 
 
-def optimizer_steps(*, update_parameters_with_gd=None, initialize_velocity=None,
-                    update_parameters_with_momentum=None, initialize_rmsprop=None,
-                    update_parameters_with_rmsprop=None, initialize_adam=None,
-                    update_parameters_with_adam=None, learning_rate: float, beta1: float,
-                    beta2: float, epsilon: float = 1e-8) -> dict:
-    """{method: (init_state(parameters), step(parameters, grads, state, t))} built from the
-    learner's functions, called by the argument names of the exercises."""
-    lr = learning_rate
-    methods = {}
-    if update_parameters_with_gd is not None:
-        def gd(p, g, st, t):
-            return _step_out(update_parameters_with_gd(parameters=p, grads=g, learning_rate=lr),
-                             st)
-        methods["GD"] = (lambda p: (), gd)
-    if update_parameters_with_momentum is not None:
-        def mom(p, g, st, t):
-            return _step_out(update_parameters_with_momentum(
-                parameters=p, grads=g, v=st[0], beta=beta1, learning_rate=lr), st)
-        methods["momentum"] = (lambda p: (initialize_velocity(p),), mom)
-    if update_parameters_with_rmsprop is not None:
-        def rms(p, g, st, t):
-            return _step_out(update_parameters_with_rmsprop(
-                parameters=p, grads=g, s=st[0], beta2=beta2, learning_rate=lr,
-                epsilon=epsilon), st)
-        methods["RMSprop"] = (lambda p: (initialize_rmsprop(p),), rms)
-    if update_parameters_with_adam is not None:
-        def adam(p, g, st, t):
-            return _step_out(update_parameters_with_adam(
-                parameters=p, grads=g, v=st[0], s=st[1], t=t, learning_rate=lr, beta1=beta1,
-                beta2=beta2, epsilon=epsilon), st)
-        methods["Adam"] = (lambda p: tuple(initialize_adam(p))[:2], adam)
-    return methods
+def optimizer_methods(*, update_parameters_with_gd=None, initialize_velocity=None,
+                      update_parameters_with_momentum=None, initialize_rmsprop=None,
+                      update_parameters_with_rmsprop=None, initialize_adam=None,
+                      update_parameters_with_adam=None, beta1: float, beta2: float,
+                      epsilon: float = 1e-8) -> dict[str, Method]:
+    """{method: Method} for each of the learner's update rules given: β₁ is momentum's β and
+    Adam's β₁, β₂ RMSprop's and Adam's β₂."""
+    given = {
+        "GD": (update_parameters_with_gd, None, {}),
+        "momentum": (update_parameters_with_momentum, initialize_velocity, {"beta": beta1}),
+        "RMSprop": (update_parameters_with_rmsprop, initialize_rmsprop,
+                    {"beta2": beta2, "epsilon": epsilon}),
+        "Adam": (update_parameters_with_adam, initialize_adam,
+                 {"beta1": beta1, "beta2": beta2, "epsilon": epsilon}),
+    }
+    return {name: Method(*m) for name, m in given.items() if m[0] is not None}
 
 
-def trajectories(surface: Surface, methods: dict, num_steps: int) -> dict:
-    """{method: Trajectory}; an unfinished exercise gives a Trajectory with ``not_done`` set.
-    If every method is unfinished, the first one's ExerciseNotDone is raised."""
+def trajectories(surface: Surface, methods: dict[str, Method], learning_rate: float,
+                 num_steps: int) -> dict:
+    """{method: Trajectory}, each run by the same binding as ``train`` (``bind_update``); an
+    unfinished exercise gives a Trajectory with ``not_done`` set. If every method is
+    unfinished, the first one's ExerciseNotDone is raised."""
     out = {}
-    for name, (init, step) in methods.items():
+    for name, m in methods.items():
         try:
-            state = init(_as_params(*surface.start))
-            out[name] = run_optimizer(surface, step, state, num_steps)
+            rule = bind_update(m.update, hyper=m.hyper, state_init=m.state_init)
+            out[name] = run_optimizer(surface, rule, learning_rate, num_steps)
         except NotImplementedError as exc:
             out[name] = Trajectory(np.empty((0, 2)), np.empty(0), not_done=exercise_not_done(exc))
     if out and all(tr.not_done is not None for tr in out.values()):
@@ -286,9 +281,9 @@ def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
                initialize_adam=initialize_adam, update_parameters_with_adam=update_parameters_with_adam)
 
     def compute(settings: dict) -> dict:
-        methods = optimizer_steps(**fns, learning_rate=settings["learning_rate"],
-                                  beta1=settings["beta1"], beta2=settings["beta2"])
-        return trajectories(SURFACES[settings["surface"]], methods, num_steps)
+        methods = optimizer_methods(**fns, beta1=settings["beta1"], beta2=settings["beta2"])
+        return trajectories(SURFACES[settings["surface"]], methods, settings["learning_rate"],
+                            num_steps)
 
     controls = {
         "surface": dropdown("surface", list(SURFACES), "elongated valley"),
@@ -430,11 +425,11 @@ def show_saddle_points(*, update_parameters_with_gd, initialize_adam, update_par
     import matplotlib.pyplot as plt
 
     s = SURFACES["saddle"]
-    methods = optimizer_steps(update_parameters_with_gd=update_parameters_with_gd,
-                              initialize_adam=initialize_adam,
-                              update_parameters_with_adam=update_parameters_with_adam,
-                              learning_rate=learning_rate, beta1=0.9, beta2=0.999)
-    trajs = trajectories(s, methods, num_steps)
+    methods = optimizer_methods(update_parameters_with_gd=update_parameters_with_gd,
+                                initialize_adam=initialize_adam,
+                                update_parameters_with_adam=update_parameters_with_adam,
+                                beta1=0.9, beta2=0.999)
+    trajs = trajectories(s, methods, learning_rate, num_steps)
     fig = plt.figure(figsize=(12, 3.6), layout="constrained")
     sub = fig.subfigures(1, 2, width_ratios=[2.5, 1])
     draw_trajectories(sub[0], s, trajs, title=f"A saddle at (0, 0), α = {learning_rate:g}")
@@ -456,6 +451,6 @@ def show_saddle_points(*, update_parameters_with_gd, initialize_adam, update_par
 
 __all__ = [
     "SURFACES", "explore_batch_size", "explore_ewa", "explore_loss_surface", "minima_share",
-    "noisy_series", "optimizer_steps", "run_optimizer", "show_mini_batches", "show_optimizers",
+    "noisy_series", "optimizer_methods", "run_optimizer", "show_mini_batches", "show_optimizers",
     "show_saddle_points", "trajectories", "draw_trajectories",
 ]

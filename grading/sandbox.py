@@ -242,7 +242,8 @@ class Grading:
             return []
         self.call_deadline = self._limit()
         try:
-            reply, _ = self.learner.request({"op": "run", "code": code, "label": f"cell {idx}"}, [],
+            reply, _ = self.learner.request({"op": "run", "code": N.strip_magics(code),
+                                             "label": f"cell {idx}"}, [],
                                             None, self.call_deadline)
         except LearnerGone as exc:
             self.events.append(f"cell {idx}: {exc}; the learner's remaining code was not run")

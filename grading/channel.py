@@ -310,6 +310,22 @@ def _keys(node: dict, required: set, optional: set = frozenset()) -> None:
         raise ChannelError(f"a malformed node with keys {sorted(keys)[:8]}")
 
 
+def tensor_values(node: dict, dec: Decoder) -> np.ndarray:
+    """The checked values of a TensorFlow tensor/variable node (both sides' adapters)."""
+    _keys(node, {"$x", "v"}, {"id", "trainable"})
+    if not isinstance(node["v"], dict) or "$a" not in node["v"]:
+        raise ChannelError("a tensor without values")
+    return dec.array(node["v"])
+
+
+def dtype_name(node: dict) -> str:
+    """The checked name of a TensorFlow dtype node (one of the numeric dtypes in DTYPES)."""
+    _keys(node, {"$x", "name"})
+    if node["name"] not in DTYPES:
+        raise ChannelError("unknown dtype")
+    return node["name"]
+
+
 def _list(value: Any) -> list:
     if not isinstance(value, list):
         raise ChannelError("expected a list in a message")

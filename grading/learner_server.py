@@ -99,19 +99,13 @@ class TFAdapter:
 
         kind = node["$x"]
         if kind in ("tensor", "variable"):
-            C._keys(node, {"$x", "v"}, {"id", "trainable"})
-            if not isinstance(node["v"], dict) or "$a" not in node["v"]:
-                raise C.ChannelError("a tensor without values")
-            arr = dec.array(node["v"])
+            arr = C.tensor_values(node, dec)
             obj = tf.constant(arr) if kind == "tensor" else tf.Variable(
                 arr, trainable=bool(node.get("trainable", True)))
             getattr(dec, "tf_in", []).append(obj)
             return dec.register(node, obj)
         if kind == "dtype":
-            C._keys(node, {"$x", "name"})
-            if node["name"] not in C.DTYPES:
-                raise C.ChannelError("unknown dtype")
-            return tf.as_dtype(node["name"])
+            return tf.as_dtype(C.dtype_name(node))
         if kind == "optimizer":
             C._keys(node, {"$x", "handle", "class", "config"})
             return self.optimizer(node, dec, depth)

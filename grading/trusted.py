@@ -450,10 +450,7 @@ class TrustedTF:
 
         kind = node["$x"]
         if kind in ("tensor", "variable"):
-            C._keys(node, {"$x", "v"}, {"id", "trainable"})
-            if not isinstance(node["v"], dict) or "$a" not in node["v"]:
-                raise C.ChannelError("a tensor without values")
-            arr = dec.array(node["v"])
+            arr = C.tensor_values(node, dec)
             if kind == "tensor":
                 obj = tf.constant(arr)
                 getattr(dec, "tf_out", []).append(obj)
@@ -461,10 +458,7 @@ class TrustedTF:
                 obj = tf.Variable(arr, trainable=bool(node.get("trainable", True)))
             return dec.register(node, obj)
         if kind == "dtype":
-            C._keys(node, {"$x", "name"})
-            if node["name"] not in C.DTYPES:
-                raise C.ChannelError("unknown dtype")
-            return tf.as_dtype(node["name"])
+            return tf.as_dtype(C.dtype_name(node))
         raise C.ChannelError(f"the learner's side may not send a {kind!r}")
 
     def apply_state(self, target: Any, value: Any) -> None:

@@ -424,39 +424,6 @@ def _bound_names(import_line: str) -> set[str]:
     return names
 
 
-# Words that honest answers to this course never need but tampering does. A submission that uses
-# them is *flagged for review* (reported, scores unchanged).
-_SUSPICIOUS = [
-    r"get_ipython",
-    r"input_transformers",
-    r"ast_transformers",
-    r"showtraceback",
-    r"sys\.modules",
-    r"__code__",
-    r"__builtins__",
-    r"\bbuiltins\b",
-    r"_getframe",
-    r"currentframe",
-    r"\bf_back\b",
-    r"\bf_globals\b",
-    r"settrace",
-    r"setprofile",
-    r"\bctypes\b",
-    r"\bgc\.",
-    r"os\._exit",
-    r"sys\.exit",
-    r"\bsignal\b",
-    r"\bresource\b",
-    r"gradebook",
-    r"subprocess",
-    r"\bsocket\b",
-    r"\bsetattr\s*\(\s*(np|numpy)",
-    r"(np|numpy)\.testing\.\w+\s*=",
-    r"(np|numpy)\.\w+\s*=[^=]",
-    r"addaudithook",
-    r"excepthook",
-    r"\bkernel\b\s*\.",
-]
 
 
 def learner_code(asm: Assembled) -> str:
@@ -464,21 +431,6 @@ def learner_code(asm: Assembled) -> str:
     the course's own cells: tests rebuilt from the source use words like __code__ honestly."""
     return "\n".join(source_text(c) for c, role in zip(asm.nb.cells, asm.roles)
                      if role == STUDENT and c.get("cell_type") == "code")
-
-
-def suspicious(nb: NotebookNode | None, raw: str | None = None) -> list[str]:
-    """The tampering-like words found in a submission's code (for the instructor's review)."""
-    text = raw if raw is not None else ""
-    if nb is not None:
-        text = "\n".join(
-            source_text(c) for c in nb.cells if isinstance(c, dict) and c.get("cell_type") == "code"
-        )
-    found = []
-    for pat in _SUSPICIOUS:
-        m = re.search(pat, text)
-        if m:
-            found.append(m.group(0).strip())
-    return found
 
 
 def dumps(nb: NotebookNode) -> str:

@@ -46,16 +46,6 @@ def test_structure_and_metadata():
             assert not any(line.lstrip().startswith(("%", "!")) for line in c["source"])
 
 
-def test_not_flagged_by_the_grader():
-    """The tests inspect the learner's bytecode with dis (not the attribute the grader's
-    tampering scan looks for), so an honest submission is never flagged for review."""
-    import nbformat
-
-    from grading.notebooks import suspicious
-
-    assert suspicious(nbformat.read(NB.path, as_version=4)) == []
-
-
 @pytest.mark.parametrize("name", EXERCISES)
 def test_reference_solution_passes(name):
     NB.must_pass(f"test_{name}")

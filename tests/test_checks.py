@@ -1,4 +1,4 @@
-"""helpers/checks.py, the machinery of the notebooks' checks, and the wording it gives learners
+"""helpers/checks/, the machinery of the notebooks' checks, and the wording it gives learners
 (issue 16): every failure one sentence about their code, pass lines that claim only what was
 checked, "do exercise X first" before an exercise is done, a warning above a picture made with a
 function that failed its checks."""

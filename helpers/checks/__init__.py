@@ -14,7 +14,12 @@ It also remembers, in this kernel, how each exercise's last check ended, so that
 (``needs``, ``warning``).
 
 Only generic machinery lives here (comparisons, argument snapshots, message builders, problem
-builders): no graded function's answer and no hidden test.
+builders): no graded function's answer and no hidden test. Each notebook's own diagnosis of its
+exercises (which mistake produced these numbers, and the sentence that says so) lives beside it
+in ``helpers.checks.<topic>`` (named like ``helpers.explorers.<topic>``), so that a visible test
+cell reads as a few calls. Those modules ship to learners too: they test properties and
+diagnose mistakes, they never compute a graded function's answer (``tests/test_release_answers``
+scans them), and hidden tests stay in the notebooks' hidden regions.
 """
 
 from __future__ import annotations

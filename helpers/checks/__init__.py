@@ -509,3 +509,36 @@ def random_like(params: Mapping[str, np.ndarray], rng: np.random.Generator, pref
         x = rng.standard_normal(np.shape(p))
         out[prefix + k] = x**2 if positive else x
     return out
+
+
+# ---------------------------------------------------------------- gradients (notebooks 02-04)
+def core_gradients(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.ndarray],
+                   hidden: str = "relu") -> dict[str, np.ndarray]:
+    """The course's own backpropagation (helpers.network) of the net ``parameters`` with
+    ``hidden`` units, a sigmoid output and the cross-entropy cost, at X (n_x, m), Y (1, m):
+    {"dW1", "db1", …}, each shaped like its parameter. What a learner's gradients are compared
+    with where no exercise changes the plain backward pass."""
+    from helpers.network import model_backward, model_forward
+
+    AL, cache = model_forward(X, dict(parameters), hidden=hidden, output="sigmoid")
+    return {k: v for k, v in model_backward(AL, Y, cache).items() if k != "dA0"}
+
+
+def check_gradient_dict(grads: Any, parameters: Mapping[str, Any],
+                        what: str = "the returned grads") -> dict[str, np.ndarray]:
+    """``grads`` holds exactly "d" + each parameter's name, each shaped like its parameter;
+    returned as float arrays (checked before any indexing: no KeyError)."""
+    check_keys(grads, ["d" + k for k in parameters], what)
+    return {"d" + k: check_shape(grads["d" + k], np.shape(v), f"grads['d{k}']", f"shaped like {k}")
+            for k, v in parameters.items()}
+
+
+def check_plain_backprop(grads: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                         parameters: Mapping[str, np.ndarray], when: str) -> None:
+    """Where the exercise adds nothing to plain backpropagation (``when``, e.g. "with lambd = 0"),
+    ``grads`` of a ReLU net equal the course's own (:func:`core_gradients`), output layer first."""
+    plain = core_gradients(X, Y, parameters, "relu")
+    for k in sorted(plain, key=lambda k: (-int(k[2:]), k[1])):  # dW3, db3, dW2, …
+        e = relative_difference(grads[k], plain[k])
+        check(e < 1e-7, f"{when}, {k} is not plain backprop's (relative error {e:.1e}): check the "
+              "plain backprop: dZ3 = A3 - Y, the ReLU derivative (A > 0) and the 1/m")

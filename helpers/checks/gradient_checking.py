@@ -1,0 +1,254 @@
+"""The checks of notebook 04 (gradient checking): what its test cells call, and the sentence that
+names each mistake.
+
+Each check takes the learner's function as an argument. ``gradient_check_1d`` calls the
+notebook's ``forward_propagation_1d`` and ``backward_propagation_1d``; to try it on another cost,
+a check swaps other functions into the notebook's namespace for one call (the namespace is passed
+explicitly: ``globals()`` of the test cell) and puts the learner's back. No graded answer here:
+the relative differences a check expects are known in closed form for the cost it swaps in, or
+measured against the course's own backpropagation.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+import numpy as np
+
+from helpers.checks import (
+    Snapshot,
+    check,
+    check_gradient_dict,
+    core_gradients,
+    first_match,
+    random_parameters,
+    uses,
+)
+
+# ---------------------------------------------------------------- gradient_check_1d
+ONE_D = ("forward_propagation_1d", "backward_propagation_1d")
+_SWAP_HINT = (" (this check swaps in J = x theta^3: make sure gradient_check_1d calls "
+              "forward_propagation_1d and backward_propagation_1d instead of computing theta * x "
+              "itself)")
+
+
+def check_1d_on_the_notebook_cost(check_1d: Callable, x: float, theta: float) -> None:
+    """With the notebook's J = theta x and its (correct) derivative: one finite number, never
+    negative, tiny (< 1e-7)."""
+    d = check_1d(x, theta)
+    check(np.ndim(d) == 0 and np.isfinite(float(d)),
+          f"gradient_check_1d should return one finite number, got {d!r}")
+    d = float(d)
+    check(d >= 0, "the difference is a ratio of norms (absolute values), so it is never "
+          f"negative; got {d:.3g}")
+    check(d < 1e-7, "for J = theta * x and a correct derivative the difference should be tiny "
+          f"(< 1e-7), got {d:.3g}"
+          + ("; about 1/3 means gradapprox is twice too big: divide J_plus - J_minus by "
+             "2 * epsilon" if abs(d - 1 / 3) < 0.02 else ""))
+
+
+def on_cubic_cost(check_1d: Callable, namespace: MutableMapping[str, Any], x: float,
+                  theta: float, epsilon: float, wrong_by: float) -> float:
+    """``check_1d(x, theta, epsilon=epsilon)`` while ``namespace`` (the notebook's globals) holds
+    J = x theta^3 as forward_propagation_1d and ``wrong_by`` times its derivative as
+    backward_propagation_1d; the learner's two functions are put back afterwards."""
+    saved = {name: namespace[name] for name in ONE_D}
+    namespace[ONE_D[0]] = lambda x, theta: x * theta**3
+    namespace[ONE_D[1]] = lambda x, theta: wrong_by * 3 * x * theta**2
+    try:
+        return float(check_1d(x, theta, epsilon=epsilon))
+    finally:
+        namespace.update(saved)
+
+
+def cubic_cost_differences(x: float, theta: float, epsilon: float,
+                           wrong_by: float) -> tuple[float, float, float, float]:
+    """For J = x theta^3 and a derivative ``wrong_by`` times the true one, what a relative
+    difference gives with a centred and with a one-sided slope, and grad and the centred slope.
+    Both slopes are known exactly: x (3 theta^2 + epsilon^2) and
+    x (3 theta^2 + 3 theta epsilon + epsilon^2)."""
+    grad = wrong_by * 3 * x * theta**2
+    centred = x * (3 * theta**2 + epsilon**2)
+    one_sided = x * (3 * theta**2 + 3 * theta * epsilon + epsilon**2)
+    return (abs(grad - centred) / (abs(grad) + abs(centred)),
+            abs(grad - one_sided) / (abs(grad) + abs(one_sided)), grad, centred)
+
+
+def check_1d_wrong_derivative(check_1d: Callable, namespace: MutableMapping[str, Any],
+                              wrong_by: float, x: float = 3.0, theta: float = 4.0) -> None:
+    """On J = x theta^3 with a derivative ``wrong_by`` times the true one (1.25: 25 % too big;
+    -1: the wrong sign), the relative difference |grad - gradapprox| / (|grad| + |gradapprox|)."""
+    got = on_cubic_cost(check_1d, namespace, x, theta, 1e-7, wrong_by)
+    want, _, g, a = cubic_cost_differences(x, theta, 1e-7, wrong_by)
+    if np.isclose(got, want, rtol=1e-4):
+        return
+    if wrong_by < 0:
+        check(False, "when backprop's derivative has the wrong sign the relative difference is "
+              f"{want:.4f} (as far apart as two numbers get), you got {got:.4g}"
+              + ("; a relative difference is at most 1: divide by |grad| + |gradapprox| (the sum "
+                 "of both norms); a denominator such as |grad + gradapprox| nearly vanishes when "
+                 "the signs differ" if got > 1 + 1e-6 else
+                 "; take the absolute values (norms) of grad - gradapprox, grad and gradapprox"))
+    which = first_match(got, {"|grad - gradapprox| / |grad|": abs(g - a) / abs(g),
+                              "|grad - gradapprox| / |gradapprox|": abs(g - a) / abs(a),
+                              "|grad - gradapprox| alone": abs(g - a)}, rtol=1e-4)
+    check(False, f"when backprop's derivative is {wrong_by:g} times the true one the relative "
+          f"difference is {want:.4f}, you got {got:.4f}"
+          + (f": you computed {which}; divide by |grad| + |gradapprox| (the sum of both norms)"
+             if which else _SWAP_HINT))
+
+
+def check_1d_centred_difference(check_1d: Callable, namespace: MutableMapping[str, Any],
+                                epsilon: float, x: float = 3.0, theta: float = 4.0) -> None:
+    """On J = x theta^3 with its true derivative and a large ``epsilon``, the difference that a
+    centred slope leaves (a one-sided slope leaves another)."""
+    got = on_cubic_cost(check_1d, namespace, x, theta, epsilon, 1.0)
+    want, one_sided, _, _ = cubic_cost_differences(x, theta, epsilon, 1.0)
+    check(np.isclose(got, want, rtol=1e-4, atol=1e-12),
+          f"with J = x theta^3 and epsilon = {epsilon:g} the centred difference gives {want:.3e}, "
+          f"you got {got:.3e}"
+          + ("; that is what a one-sided difference (J(theta + eps) - J(theta)) / eps gives: use "
+             "J(theta + epsilon) - J(theta - epsilon) over 2 epsilon"
+             if np.isclose(got, one_sided, rtol=1e-3) else
+             "; a relative difference is never negative: take the norms |.| of grad - gradapprox, "
+             "grad and gradapprox" if got < 0 else _SWAP_HINT))
+
+
+# ---------------------------------------------------------------- gradient_check_n
+def network_problem(seed: int, sizes: list[int], m: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    """X (sizes[0], m), Y (1, m) of 0/1 labels, and random parameters of a net of layer sizes
+    ``sizes`` (the tanh, tanh, sigmoid net of forward_propagation_n), from ``seed``."""
+    r = np.random.default_rng(seed)
+    X = r.normal(size=(sizes[0], m))
+    Y = (r.random((1, m)) < 0.5).astype(float)
+    return X, Y, random_parameters(sizes, r)
+
+
+def true_gradients(parameters: dict, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    """The gradients of forward_propagation_n's cost, by the course's own backpropagation."""
+    return core_gradients(X, Y, parameters, hidden="tanh")
+
+
+def run_gradient_check(check_n: Callable, parameters: dict, gradients: dict, X: np.ndarray,
+                       Y: np.ndarray, **kwargs: Any) -> float:
+    """Your ``check_n(parameters, gradients, X, Y, **kwargs)``: one finite number, and the
+    parameters and gradients exactly as they were (a nudge undone by arithmetic is not exact)."""
+    args = Snapshot(gradients=gradients)
+    before = copy.deepcopy(parameters)
+    d = check_n(parameters, gradients, X, Y, **kwargs)
+    check(np.ndim(d) == 0 and np.isfinite(float(d)),
+          f"gradient_check_n should return one finite number, got {d!r}")
+    check(sorted(parameters) == sorted(before),
+          f"gradient_check_n changed the keys of parameters: {sorted(parameters)}")
+    for k in before:
+        check(np.array_equal(parameters[k], before[k]),
+              f"parameters[{k!r}] is not what it was before the check: the parameters were left "
+              "perturbed. Nudge copies (np.copy(theta), then vector_to_dictionary), not the arrays "
+              "in the parameters dict (and 'theta + eps - 2 eps + eps' does not give theta back "
+              "exactly)")
+    args.check_unchanged("gradient_check_n", "leave gradients as they are")
+    return float(d)
+
+
+def check_writes_its_own_loop(check_n: Callable) -> None:
+    """No library gradient checker (scipy's approx_fprime or check_grad) does the work."""
+    bad = uses(check_n, names=("approx_fprime", "check_grad"))
+    check(not bad, f"write the loop yourself; don't call scipy's {bad[0] if bad else ''}")
+
+
+def check_correct_gradients_pass(check_n: Callable, X: np.ndarray, Y: np.ndarray,
+                                 parameters: dict) -> None:
+    """With the true gradients the difference is not negative and below 1e-7."""
+    d = run_gradient_check(check_n, parameters, true_gradients(parameters, X, Y), X, Y)
+    check(d >= 0, f"the difference is a ratio of norms, so it is never negative; got {d:.3g}")
+    check(d < 1e-7, f"with correct gradients the difference should be below 1e-7, got {d:.3g}. "
+          + ("About 1/3 means gradapprox is twice (or half) what it should be: divide by "
+             "2 * epsilon. " if abs(d - 1 / 3) < 0.02 else "")
+          + "Nudge one coordinate at a time: theta_plus and theta_minus are separate copies of "
+          "theta (np.copy) with only entry i changed, gradapprox[i] = (J_plus - J_minus) / "
+          "(2 epsilon), and grad = gradients_to_vector(gradients, layout) (the same order as theta)")
+
+
+def _flat(G: dict) -> np.ndarray:
+    return np.concatenate([np.ravel(G[k]) for k in sorted(G)])
+
+
+def check_relative_difference(check_n: Callable, X: np.ndarray, Y: np.ndarray,
+                              parameters: dict) -> None:
+    """Gradients with dW2 50 % too big and db1 shifted: against the true gradients (which a
+    centred difference matches to ~1e-9) the difference is the formula's
+    ||grad - gradapprox|| / (||grad|| + ||gradapprox||); other formulas are named."""
+    true = true_gradients(parameters, X, Y)
+    wrong = {**true, "dW2": 1.5 * true["dW2"], "db1": true["db1"] + 0.05}
+    d = run_gradient_check(check_n, parameters, wrong, X, Y)
+    g, a = _flat(wrong), _flat(true)
+    n, ng, na = np.linalg.norm(g - a), np.linalg.norm(g), np.linalg.norm(a)
+    which = first_match(d, {"||grad - gradapprox|| / ||grad||": n / ng,
+                            "||grad - gradapprox|| / ||gradapprox||": n / na,
+                            "||grad - gradapprox|| alone": n,
+                            "||grad - gradapprox|| / ||grad + gradapprox||": n / np.linalg.norm(g + a),
+                            "squared norms": n**2 / (ng**2 + na**2)}, rtol=1e-3)
+    want = n / (ng + na)
+    check(np.isclose(d, want, rtol=1e-3),
+          f"for gradients with dW2 50% too big and db1 shifted, the relative difference is "
+          f"{want:.5f}, you got {d:.5f}"
+          + (f": you computed {which}; divide by ||grad||_2 + ||gradapprox||_2 (the sum of both "
+             "norms)" if which else ": check that gradapprox[i] nudges only entry i, and that grad "
+             "is gradients_to_vector(gradients, layout)"))
+
+
+def check_centred_difference(check_n: Callable, X: np.ndarray, Y: np.ndarray,
+                             parameters: dict) -> None:
+    """How the difference shrinks with epsilon tells the method: a centred difference's error
+    shrinks like epsilon^2 (100-fold for a 10-fold smaller epsilon), a one-sided one's like
+    epsilon."""
+    G = true_gradients(parameters, X, Y)
+    d2, d3 = (run_gradient_check(check_n, parameters, G, X, Y, epsilon=e) for e in (1e-2, 1e-3))
+    slope = np.log10(d2 / max(d3, 1e-300))
+    check(slope > 0.5, f"your difference is {d2:.2e} with epsilon = 1e-2 and {d3:.2e} with "
+          "epsilon = 1e-3: it does not depend on epsilon. Did you use the epsilon argument (not a "
+          "fixed 1e-7)?")
+    check(slope > 1.5, f"your difference shrinks 10-fold when epsilon does ({d2:.2e} -> "
+          f"{d3:.2e}): that is a one-sided difference, (J(theta + eps) - J(theta)) / eps. Use "
+          "J_plus and J_minus, over 2 epsilon (its error shrinks 100-fold)")
+    check(slope < 2.5, f"your difference shrinks {10 ** slope:.0f}-fold when epsilon does "
+          f"({d2:.2e} -> {d3:.2e}); a centred difference's error shrinks about 100-fold")
+
+
+# ---------------------------------------------------------------- backward_propagation_fixed
+_FIX_HINTS = {
+    "db3": " (is it averaged over the m examples, like dW3?)",
+    "dW1": " (what is the derivative of tanh? tanh'(z) = 1 - tanh(z)^2)",
+    "db1": " (what is the derivative of tanh? tanh'(z) = 1 - tanh(z)^2)",
+}
+
+
+def check_fixes_it_yourself(fixed: Callable) -> None:
+    """The fix does not call the course's backward pass (model_backward, layer_backward)."""
+    bad = uses(fixed, names=("model_backward", "layer_backward"))
+    check(not bad, f"fix the given backward pass yourself; don't call helpers' {bad[0] if bad else ''}")
+
+
+def run_fixed(fixed: Callable, forward: Callable, X: np.ndarray, Y: np.ndarray,
+              parameters: dict) -> dict[str, np.ndarray]:
+    """Your ``fixed(X, Y, cache)`` on the cache of ``forward`` (forward_propagation_n): X, Y and
+    the cache left unchanged, {"dW1", …} shaped like the parameters."""
+    _, cache = forward(X, Y, parameters)
+    args = Snapshot(X=X, Y=Y, cache=cache)
+    G = fixed(X, Y, cache)
+    args.check_unchanged("backward_propagation_fixed")
+    return check_gradient_dict(G, parameters, "the returned gradients")
+
+
+def check_fixed_gradients(fixed: Callable, forward: Callable, seed: int, sizes: list[int],
+                          m: int) -> None:
+    """Every gradient equals the course's backpropagation of the same net; the wrong ones are
+    listed, each with a hint."""
+    X, Y, P = network_problem(seed, sizes, m)
+    G, true = run_fixed(fixed, forward, X, Y, P), true_gradients(P, X, Y)
+    wrong = [k + _FIX_HINTS.get(k, "") for k in ("dW1", "db1", "dW2", "db2", "dW3", "db3")
+             if not np.allclose(G[k], true[k], rtol=1e-6, atol=1e-9)]
+    check(not wrong, f"network {sizes}, m = {m}: these gradients are still wrong: "
+          + "; ".join(wrong))

@@ -126,93 +126,79 @@ def test_other_correct_styles_pass(name, src):
 
 
 # ---------------------------------------------------------------- classic mistakes fail
-LOOP = "rng.standard_normal((n, n_prev))"
-MUTANTS = [
-    # zeros
-    ("initialize_parameters_zeros", "swapped", zeros("""
+ZERO_MUTANTS = {  # keyword the message must hold -> body of initialize_parameters_zeros
+    "swapped": """
         return {k: v for l in range(1, len(layers_dims)) for k, v in
                 ((f"W{l}", np.zeros((layers_dims[l - 1], layers_dims[l]))), (f"b{l}", np.zeros((layers_dims[l], 1))))}
-    """)),
-    ("initialize_parameters_zeros", "np.zeros(n)", zeros("""
+    """,
+    "np.zeros(n)": """
         return {k: v for l in range(1, len(layers_dims)) for k, v in
                 ((f"W{l}", np.zeros((layers_dims[l], layers_dims[l - 1]))), (f"b{l}", np.zeros(layers_dims[l])))}
-    """)),
-    ("initialize_parameters_zeros", "range of your loop", zeros("""
+    """,
+    "range of your loop": """
         p = {}
         for l in range(1, len(layers_dims) - 1):
             p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1])); p[f"b{l}"] = np.zeros((layers_dims[l], 1))
         return p
-    """)),
-    ("initialize_parameters_zeros", "all zeros", zeros("""
+    """,
+    "all zeros": """
         p = {}
         for l in range(1, len(layers_dims)):
             p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1])); p[f"b{l}"] = np.ones((layers_dims[l], 1))
         return p
-    """)),
-    ("initialize_parameters_zeros", "floats", zeros("""
+    """,
+    "floats": """
         p = {}
         for l in range(1, len(layers_dims)):
             p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1]), dtype=int); p[f"b{l}"] = np.zeros((layers_dims[l], 1), dtype=int)
         return p
-    """)),
-    ("initialize_parameters_zeros", "return", zeros("""
+    """,
+    "return": """
         p = {}
         for l in range(1, len(layers_dims)):
             p[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1])); p[f"b{l}"] = np.zeros((layers_dims[l], 1))
-    """)),
-    # random
-    ("initialize_parameters_random", "global np.random",
-     gaussian_loop("initialize_parameters_random", "scale", draw="np.random.randn(n, n_prev)",
-                   args="layers_dims, rng, scale=10.0")),
-    ("initialize_parameters_random", "generator of your own",
-     gaussian_loop("initialize_parameters_random", "scale", draw="np.random.default_rng(0).standard_normal((n, n_prev))",
-                   args="layers_dims, rng, scale=10.0")),
-    ("initialize_parameters_random", "b1 is not zero",
-     gaussian_loop("initialize_parameters_random", "scale", bias="rng.standard_normal((n, 1)) * scale",
-                   args="layers_dims, rng, scale=10.0")),
-    ("initialize_parameters_random", "[0, 1)",
-     gaussian_loop("initialize_parameters_random", "scale", draw="rng.random((n, n_prev))",
-                   args="layers_dims, rng, scale=10.0")),
-    ("initialize_parameters_random", "`scale`",
-     gaussian_loop("initialize_parameters_random", "10.0", args="layers_dims, rng, scale=10.0")),
-    ("initialize_parameters_random", "not a uniform",
-     gaussian_loop("initialize_parameters_random", "scale * np.sqrt(3)", draw="rng.uniform(-1, 1, (n, n_prev))",
-                   args="layers_dims, rng, scale=10.0")),
-    ("initialize_parameters_random", "swapped",
-     gaussian_loop("initialize_parameters_random", "scale", draw="rng.standard_normal((n_prev, n))",
-                   args="layers_dims, rng, scale=10.0")),
-    # He
-    ("initialize_parameters_he", "Xavier's scale", gaussian_loop("initialize_parameters_he", "np.sqrt(1 / n_prev)")),
-    ("initialize_parameters_he", "layer's own size n^[l]", gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n)")),
-    ("initialize_parameters_he", "b1 is not zero",
-     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev)", bias="0.01 * np.ones((n, 1))")),
-    ("initialize_parameters_he", "the variance", gaussian_loop("initialize_parameters_he", "(2 / n_prev)")),
-    ("initialize_parameters_he", "forgot to multiply", gaussian_loop("initialize_parameters_he", "1")),
-    ("initialize_parameters_he", "global np.random",
-     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev)", draw="np.random.randn(n, n_prev)")),
-    ("initialize_parameters_he", "centred on 0",
-     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev)", draw="rng.random((n, n_prev))")),
-    # Xavier
-    ("initialize_parameters_xavier", "He's scale", gaussian_loop("initialize_parameters_xavier", "np.sqrt(2 / n_prev)")),
-    ("initialize_parameters_xavier", "layer's own size n^[l]", gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n)")),
-    ("initialize_parameters_xavier", "Glorot", gaussian_loop("initialize_parameters_xavier", "np.sqrt(2 / (n_prev + n))")),
-    ("initialize_parameters_xavier", "b1 is not zero",
-     gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n_prev)", bias="rng.standard_normal((n, 1))")),
-    ("initialize_parameters_xavier", "generator of your own",
-     gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n_prev)",
-                   draw="np.random.default_rng(42).standard_normal((n, n_prev))")),
-    # issue 16 (distribution shape, not only moments): uniform weights of the same spread; the
-    # docstring asks for sqrt(2 / n^[l-1]) * N(0, 1), so He's uniform variant is not this exercise
-    ("initialize_parameters_he", "not a uniform distribution",
-     gaussian_loop("initialize_parameters_he", "1.0",
-                   draw="rng.uniform(-np.sqrt(6 / n_prev), np.sqrt(6 / n_prev), (n, n_prev))")),
-    ("initialize_parameters_he", "not a uniform distribution",
-     gaussian_loop("initialize_parameters_he", "np.sqrt(2 / n_prev) * np.sqrt(3)",
-                   draw="rng.uniform(-1, 1, (n, n_prev))")),
-    ("initialize_parameters_xavier", "not a uniform distribution",
-     gaussian_loop("initialize_parameters_xavier", "np.sqrt(1 / n_prev) * np.sqrt(3)",
-                   draw="rng.uniform(-1, 1, (n, n_prev))")),
-]
+    """,
+}
+UNIFORM = "rng.uniform(-1, 1, (n, n_prev))"  # spread sqrt(1/3): times sqrt(3) it has the std asked for
+# exercise -> (keyword the message must hold, W^[l] = draw * std, other arguments of gaussian_loop)
+GAUSSIAN_MUTANTS = {
+    "initialize_parameters_random": [
+        ("global np.random", "scale", {"draw": "np.random.randn(n, n_prev)"}),
+        ("generator of your own", "scale", {"draw": "np.random.default_rng(0).standard_normal((n, n_prev))"}),
+        ("b1 is not zero", "scale", {"bias": "rng.standard_normal((n, 1)) * scale"}),
+        ("[0, 1)", "scale", {"draw": "rng.random((n, n_prev))"}),
+        ("`scale`", "10.0", {}),
+        ("not a uniform", "scale * np.sqrt(3)", {"draw": UNIFORM}),
+        ("swapped", "scale", {"draw": "rng.standard_normal((n_prev, n))"}),
+    ],
+    "initialize_parameters_he": [
+        ("Xavier's scale", "np.sqrt(1 / n_prev)", {}),
+        ("layer's own size n^[l]", "np.sqrt(2 / n)", {}),
+        ("b1 is not zero", "np.sqrt(2 / n_prev)", {"bias": "0.01 * np.ones((n, 1))"}),
+        ("the variance", "(2 / n_prev)", {}),
+        ("forgot to multiply", "1", {}),
+        ("global np.random", "np.sqrt(2 / n_prev)", {"draw": "np.random.randn(n, n_prev)"}),
+        ("centred on 0", "np.sqrt(2 / n_prev)", {"draw": "rng.random((n, n_prev))"}),
+        # issue 16 (distribution shape, not only moments): uniform weights of the same spread;
+        # the docstring asks for sqrt(2 / n^[l-1]) * N(0, 1), so He's uniform variant is not it
+        ("not a uniform distribution", "1.0",
+         {"draw": "rng.uniform(-np.sqrt(6 / n_prev), np.sqrt(6 / n_prev), (n, n_prev))"}),
+        ("not a uniform distribution", "np.sqrt(2 / n_prev) * np.sqrt(3)", {"draw": UNIFORM}),
+    ],
+    "initialize_parameters_xavier": [
+        ("He's scale", "np.sqrt(2 / n_prev)", {}),
+        ("layer's own size n^[l]", "np.sqrt(1 / n)", {}),
+        ("Glorot", "np.sqrt(2 / (n_prev + n))", {}),
+        ("b1 is not zero", "np.sqrt(1 / n_prev)", {"bias": "rng.standard_normal((n, 1))"}),
+        ("generator of your own", "np.sqrt(1 / n_prev)",
+         {"draw": "np.random.default_rng(42).standard_normal((n, n_prev))"}),
+        ("not a uniform distribution", "np.sqrt(1 / n_prev) * np.sqrt(3)", {"draw": UNIFORM}),
+    ],
+}
+ARGS = {"initialize_parameters_random": "layers_dims, rng, scale=10.0"}
+MUTANTS = [("initialize_parameters_zeros", keyword, zeros(body)) for keyword, body in ZERO_MUTANTS.items()] + [
+    (name, keyword, gaussian_loop(name, std, args=ARGS.get(name, "layers_dims, rng"), **other))
+    for name, rows in GAUSSIAN_MUTANTS.items() for keyword, std, other in rows]
 
 
 @pytest.mark.parametrize("name,keyword,src", MUTANTS, ids=[f"{m[0][22:]}-{m[1]}" for m in MUTANTS])

@@ -132,12 +132,6 @@ def test_diagnose_with_if_chain_passes():
     assert ok, msg
 
 
-@pytest.mark.parametrize("name", sorted(SPLIT_MUTANTS))
-def test_split_mutants_fail(name):
-    src, keyword = SPLIT_MUTANTS[name]
-    NB.must_fail("test_split_train_dev_test", {"split_train_dev_test": src}, keyword)
-
-
 SPLIT_ALTERNATIVES = [
     # np.split on a permutation of indices, labels via take
     '''
@@ -198,12 +192,6 @@ DIAG_MUTANTS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(DIAG_MUTANTS))
-def test_diagnose_mutants_fail(name):
-    src, keyword = DIAG_MUTANTS[name]
-    NB.must_fail("test_diagnose_bias_variance", {"diagnose_bias_variance": src}, keyword)
-
-
 def test_diagnose_alternative_passes():
     src = '''
 def diagnose_bias_variance(train_error, dev_error, base_error, threshold=0.05):
@@ -236,14 +224,6 @@ COST_MUTANTS = {
     "missing_cross_entropy": ("lambd / (2 * m) * sum(np.sum(W ** 2) for W in Ws) - ce",
                               "plain cross-entropy"),
 }
-
-
-@pytest.mark.parametrize("name", sorted(COST_MUTANTS))
-def test_cost_mutants_fail(name):
-    penalty, keyword = COST_MUTANTS[name]
-    src = COST.format(penalty=penalty)
-    NB.must_fail("test_compute_cost_with_regularization",
-                 {"compute_cost_with_regularization": src}, keyword)
 
 
 COST_ALTERNATIVES = [
@@ -308,11 +288,21 @@ BACK_MUTANTS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BACK_MUTANTS))
-def test_backward_mutants_fail(name):
-    fmt, keyword = BACK_MUTANTS[name]
-    NB.must_fail("test_backward_propagation_with_regularization",
-                 {"backward_propagation_with_regularization": BACK.format(**fmt)}, keyword)
+def _mistakes():
+    """Every mistake of the tables above: (graded function, its wrong source, a keyword that the
+    failure message must hold)."""
+    tables = [("split_train_dev_test", SPLIT_MUTANTS, str),
+              ("diagnose_bias_variance", DIAG_MUTANTS, str),
+              ("compute_cost_with_regularization", COST_MUTANTS, lambda p: COST.format(penalty=p)),
+              ("backward_propagation_with_regularization", BACK_MUTANTS, lambda f: BACK.format(**f))]
+    for function, table, source in tables:
+        for name, (change, keyword) in sorted(table.items()):
+            yield pytest.param(function, source(change), keyword, id=f"{function[:8]}-{name}")
+
+
+@pytest.mark.parametrize("function,src,keyword", list(_mistakes()))
+def test_each_mistake_fails_with_a_message_naming_it(function, src, keyword):
+    NB.must_fail(f"test_{function}", {function: src}, keyword)
 
 
 def test_backward_is_judged_alone_with_a_wrong_cost():

@@ -74,12 +74,6 @@ FWD_MUTANTS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(FWD_MUTANTS))
-def test_forward_mutants_fail(name):
-    fmt, keyword = FWD_MUTANTS[name]
-    NB.must_fail(f"test_{FWD}", {FWD: FWD_SRC.format(**fmt)}, keyword)
-
-
 FWD_ALTERNATIVES = [
     # a loop over the two hidden layers, uniform draws via rng.uniform, float masks, np.dot
     '''
@@ -186,10 +180,15 @@ def test_backward_z_style_passes():
     NB.must_pass(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
 
 
-@pytest.mark.parametrize("name", sorted(BWD_MUTANTS))
-def test_backward_mutants_fail(name):
-    fmt, keyword = BWD_MUTANTS[name]
-    NB.must_fail(f"test_{BWD}", {BWD: BWD_SRC.format(**fmt)}, keyword)
+# Both tables: the exercise, its source template and the fields that put the mistake in.
+MUTANTS = {**{("forward", k): (FWD, FWD_SRC, *v) for k, v in FWD_MUTANTS.items()},
+           **{("backward", k): (BWD, BWD_SRC, *v) for k, v in BWD_MUTANTS.items()}}
+
+
+@pytest.mark.parametrize("key", sorted(MUTANTS), ids="-".join)
+def test_mutants_fail_naming_the_mistake(key):
+    function, template, fields, keyword = MUTANTS[key]
+    NB.must_fail(f"test_{function}", {function: template.format(**fields)}, keyword)
 
 
 def test_backward_alternative_passes():

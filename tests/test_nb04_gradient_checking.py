@@ -107,6 +107,26 @@ def gradient_check_1d(x, theta, epsilon=1e-7):
     NB.must_fail("test_gradient_check_1d", {"gradient_check_1d": src}, "calls forward_propagation_1d")
 
 
+def test_the_cubic_cost_is_swapped_in_the_namespace_given_and_put_back():
+    """The 1-D checks try gradient_check_1d on J = x theta^3 by swapping it into the namespace the
+    test cell passes (its globals()); the learner's functions are back afterwards, also when
+    gradient_check_1d raises."""
+    from helpers.checks.gradient_checking import cubic_cost_differences, on_cubic_cost
+
+    ns = NB.namespace()
+    mine = ns["forward_propagation_1d"], ns["backward_propagation_1d"]
+
+    def broken(x, theta, epsilon=1e-7):
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        on_cubic_cost(broken, ns, 3.0, 4.0, 1e-7, 1.0)
+    assert (ns["forward_propagation_1d"], ns["backward_propagation_1d"]) == mine
+    got = on_cubic_cost(ns["gradient_check_1d"], ns, 3.0, 4.0, 1e-2, 1.0)
+    assert got == pytest.approx(cubic_cost_differences(3.0, 4.0, 1e-2, 1.0)[0], rel=1e-6)
+    assert (ns["forward_propagation_1d"], ns["backward_propagation_1d"]) == mine
+
+
 @pytest.mark.parametrize("src", [
     CHECK_1D.format(approx="(J_plus - J_minus) / epsilon / 2",
                     difference="np.abs(grad - gradapprox) / (np.abs(grad) + np.abs(gradapprox))"),

@@ -162,6 +162,12 @@ BWD_MUTANTS = {
 RECOMPUTE = BWD_SRC.format(**BOK).replace("dW2 = dZ2 @ A1.T / m", "dW2 = dZ2 @ np.maximum(Z1, 0).T / m")
 
 
+def test_forward_returning_no_cache_is_told_so():
+    """A cache that is not a tuple is a sentence about the cache, not len()'s TypeError."""
+    src = FWD_SRC.format(**FOK).replace("return A3, (Z1, D1,", "return A3, None and (Z1, D1,")
+    NB.must_fail(f"test_{FWD}", {FWD: src}, "14 items, got NoneType")
+
+
 def test_backward_recomputing_relu_is_told_so():
     ok, msg = NB.run_test(f"test_{BWD}", {BWD: RECOMPUTE})
     assert not ok

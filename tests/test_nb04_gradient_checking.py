@@ -90,8 +90,9 @@ GOOD_DIFF = "abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))"
     (GOOD_APPROX, "(grad - gradapprox) / (grad + gradapprox)", "norms"),
     # issue 16 neighbour: |grad + gradapprox| equals the sum of norms only when the signs agree
     (GOOD_APPROX, "abs(grad - gradapprox) / abs(grad + gradapprox)", "a relative difference is at most 1"),
+    (GOOD_APPROX, "None", "should return one finite number"),  # a sentence, not float(None)'s error
 ], ids=["one-sided", "missing-2", "norm-grad", "norm-approx", "no-denominator", "no-abs",
-        "norm-of-sum"])
+        "norm-of-sum", "returns-none"])
 def test_gradient_check_1d_rejects(approx, difference, keyword):
     NB.must_fail("test_gradient_check_1d",
           {"gradient_check_1d": CHECK_1D.format(approx=approx, difference=difference)}, keyword)
@@ -219,6 +220,9 @@ def test_gradient_check_n_rejects_other_mistakes():
     NB.must_fail("test_gradient_check_n", {"gradient_check_n": check_n().replace(
         "grad = gradients_to_vector(gradients, layout)",
         "grad = dictionary_to_vector(gradients)[0]")}, "below 1e-7")
+    # the difference computed but not returned: a sentence, not float(None)'s TypeError
+    NB.must_fail("test_gradient_check_n", {"gradient_check_n": check_n().replace(
+        "return numerator", "numerator")}, "should return one finite number")
 
 
 @pytest.mark.parametrize("src", [

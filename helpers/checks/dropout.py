@@ -71,8 +71,9 @@ def run_forward(forward: Callable, case: ForwardCase, seed_offset: int = 2) -> d
     args.check_unchanged(FORWARD)
     check(isinstance(out, tuple) and len(out) == 2, "return the pair (A3, cache)")
     A3, cache = out
-    check(len(cache) == 14, "the cache must be (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, "
-          f"W3, b3): 14 items, got {len(cache)}")
+    size = len(cache) if isinstance(cache, (tuple, list)) else type(cache).__name__
+    check(size == 14, "the cache must be (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, "
+          f"W3, b3): 14 items, got {size}")
     return {**dict(zip(CACHE, cache)), "A3": A3}
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from helpers.checks import (
     Snapshot,
+    as_array,
     check,
     check_gradient_dict,
     core_gradients,
@@ -34,13 +35,17 @@ _SWAP_HINT = (" (this check swaps in J = x theta^3: make sure gradient_check_1d 
               "itself)")
 
 
+def one_number(d: Any, function: str) -> float:
+    """``d`` as a float, or a sentence saying that ``function`` should return one finite number."""
+    a = as_array(d, f"what {function} returns")
+    check(a.ndim == 0 and np.isfinite(a), f"{function} should return one finite number, got {d!r}")
+    return float(a)
+
+
 def check_1d_on_the_notebook_cost(check_1d: Callable, x: float, theta: float) -> None:
     """With the notebook's J = theta x and its (correct) derivative: one finite number, never
     negative, tiny (< 1e-7)."""
-    d = check_1d(x, theta)
-    check(np.ndim(d) == 0 and np.isfinite(float(d)),
-          f"gradient_check_1d should return one finite number, got {d!r}")
-    d = float(d)
+    d = one_number(check_1d(x, theta), "gradient_check_1d")
     check(d >= 0, "the difference is a ratio of norms (absolute values), so it is never "
           f"negative; got {d:.3g}")
     check(d < 1e-7, "for J = theta * x and a correct derivative the difference should be tiny "
@@ -58,7 +63,7 @@ def on_cubic_cost(check_1d: Callable, namespace: MutableMapping[str, Any], x: fl
     namespace[ONE_D[0]] = lambda x, theta: x * theta**3
     namespace[ONE_D[1]] = lambda x, theta: wrong_by * 3 * x * theta**2
     try:
-        return float(check_1d(x, theta, epsilon=epsilon))
+        return one_number(check_1d(x, theta, epsilon=epsilon), "gradient_check_1d")
     finally:
         namespace.update(saved)
 
@@ -137,9 +142,7 @@ def run_gradient_check(check_n: Callable, parameters: dict, gradients: dict, X: 
     parameters and gradients exactly as they were (a nudge undone by arithmetic is not exact)."""
     args = Snapshot(gradients=gradients)
     before = copy.deepcopy(parameters)
-    d = check_n(parameters, gradients, X, Y, **kwargs)
-    check(np.ndim(d) == 0 and np.isfinite(float(d)),
-          f"gradient_check_n should return one finite number, got {d!r}")
+    d = one_number(check_n(parameters, gradients, X, Y, **kwargs), "gradient_check_n")
     check(sorted(parameters) == sorted(before),
           f"gradient_check_n changed the keys of parameters: {sorted(parameters)}")
     for k in before:
@@ -149,7 +152,7 @@ def run_gradient_check(check_n: Callable, parameters: dict, gradients: dict, X: 
               "in the parameters dict (and 'theta + eps - 2 eps + eps' does not give theta back "
               "exactly)")
     args.check_unchanged("gradient_check_n", "leave gradients as they are")
-    return float(d)
+    return d
 
 
 def check_writes_its_own_loop(check_n: Callable) -> None:

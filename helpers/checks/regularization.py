@@ -178,11 +178,12 @@ def check_l2_cost(cost: Callable, dims: list[int], m: int, lambd: float, seed: i
     got0 = cost(case.AL, case.Y, case.parameters, 0.0)
     args.check_unchanged("compute_cost_with_regularization")
     check(np.ndim(got0) == 0, f"return one number (a float), got shape {np.shape(got0)}")
+    got0 = float(as_array(got0, "the cost"))
     ce = binary_cross_entropy(case.AL, case.Y)
-    check(np.isclose(float(got0), ce, rtol=1e-7), f"with lambd = 0 the cost must be the plain "
-          f"cross-entropy {ce:.6f}, got {float(got0):.6f}: check the cross-entropy part "
+    check(np.isclose(got0, ce, rtol=1e-7), f"with lambd = 0 the cost must be the plain "
+          f"cross-entropy {ce:.6f}, got {got0:.6f}: check the cross-entropy part "
           "(binary_cross_entropy(AL, Y))")
-    penalty = float(cost(case.AL, case.Y, case.parameters, lambd)) - float(got0)
+    penalty = float(as_array(cost(case.AL, case.Y, case.parameters, lambd), "the cost")) - got0
     # the penalty over (lambd / m) * sum_l ||W^[l]||_F^2 must be exactly one half
     factor = penalty * m / (lambd * sum(case.squares))
     if not np.isclose(factor, 0.5, rtol=1e-6):

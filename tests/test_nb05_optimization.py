@@ -35,6 +35,9 @@ def test_notebook_structure():
             assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, gid
         if kind == "test":
             assert "### BEGIN HIDDEN TESTS" in src, gid
+            # a visible test cell reads as a few calls; the machinery is helpers.checks.optimization
+            visible = [line for line in src.split("### BEGIN HIDDEN TESTS")[0].splitlines() if line.strip()]
+            assert len(visible) <= 12, f"{gid} shows the learner {len(visible)} lines"
 
 
 def test_reference_solutions_pass_every_test():
@@ -578,10 +581,13 @@ def test_static_figures(ref):
     plt.close("all")
 
 
-def test_explorer_module_has_no_solutions():
-    """The module the learner receives must not implement a graded exercise."""
-    import helpers.explorers.optimization as mod
+@pytest.mark.parametrize("module", ["helpers.explorers.optimization", "helpers.checks.optimization"])
+def test_shipped_modules_define_no_graded_function(module):
+    """The modules the learner receives (explorers, checks) must not implement a graded exercise
+    (tests/test_release_answers.py also scans their code for the answers' patterns)."""
+    import importlib
 
+    mod = importlib.import_module(module)
     graded = {"update_parameters_with_gd", "random_mini_batches", "exponentially_weighted_average",
               "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
               "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",

@@ -37,7 +37,11 @@ def test_structure_and_metadata():
         assert tst["grade"] and tst["locked"] and tst["points"] > 0
         src = "".join(ids[name]["source"])
         assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src and '"""' in src
-        assert "### BEGIN HIDDEN TESTS" in "".join(ids[f"test_{name}"]["source"])
+        test = "".join(ids[f"test_{name}"]["source"])
+        assert "### BEGIN HIDDEN TESTS" in test
+        # a few calls a learner can follow (the machinery: helpers.checks.softmax_tensorflow)
+        shown = test.split("### BEGIN HIDDEN TESTS")[0]
+        assert sum(1 for line in shown.splitlines() if line.strip()) <= 12, name
     setup = "".join(ids["setup"]["source"])
     assert setup.index("TF_CPP_MIN_LOG_LEVEL") < setup.index("import tensorflow")
     assert setup.index("TF_ENABLE_ONEDNN_OPTS") < setup.index("import tensorflow")
@@ -49,6 +53,21 @@ def test_structure_and_metadata():
 @pytest.mark.parametrize("name", EXERCISES)
 def test_reference_solution_passes(name):
     NB.must_pass(f"test_{name}")
+
+
+def test_checks_module_imports_without_tensorflow():
+    """helpers.checks.softmax_tensorflow imports TensorFlow inside the checks that need it, so
+    the course's helpers import fast without it; and it defines no graded function."""
+    import subprocess
+    import sys
+
+    code = ("import sys, helpers.checks.softmax_tensorflow as m\n"
+            "assert 'tensorflow' not in sys.modules\n"
+            "assert not {'softmax', 'one_hot', 'softmax_cross_entropy', 'one_hot_matrix', "
+            "'initialize_parameters_tf', 'forward_propagation_tf', 'compute_total_loss', "
+            "'train_step'} & set(vars(m))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
 
 
 # ---------------------------------------------------------------- softmax

@@ -76,12 +76,15 @@ def _names(exc: BaseException) -> list[str]:
 
 def _raiser(exc: BaseException, namespace: Mapping[str, Any]) -> str | None:
     """The innermost learner function (a public function of ``namespace``) running when ``exc``
-    was raised; None when the error came from the check itself or from a library alone."""
+    was raised; None when the error came from the check itself or from a library alone. A
+    course function imported into the namespace (``from helpers.checks.<topic> import check_x``)
+    is never the learner's."""
     name, tb = None, exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
         fn = namespace.get(code.co_name)
-        if not code.co_name.startswith("_") and getattr(fn, "__code__", None) is code:
+        if (not code.co_name.startswith("_") and getattr(fn, "__code__", None) is code
+                and not str(getattr(fn, "__module__", "")).startswith("helpers")):
             name = code.co_name
         tb = tb.tb_next
     return name

@@ -21,6 +21,8 @@ Conventions of the source notebooks that this relies on (cells read with grading
 from __future__ import annotations
 
 import ast
+import hashlib
+import linecache
 import os
 import textwrap
 from dataclasses import dataclass
@@ -85,16 +87,26 @@ def stub(src: str) -> str:
     return "\n\n".join(out)
 
 
+def run_cell(src: str, label: str, ns: dict) -> None:
+    """Execute one cell's code in ``ns`` as a Jupyter kernel does: its text is kept in
+    ``linecache`` (as IPython and the grader's learner process keep it), so ``inspect.getsource``
+    and TensorFlow's AutoGraph (which converts ``float(t)``, ``if t > 0:``… inside
+    ``tf.function``) see the source and behave as in JupyterLab. Each text gets its own file name,
+    so a mutant never reads another version's source."""
+    filename = f"<{label} {hashlib.sha1(src.encode()).hexdigest()[:10]}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    exec(compile(src, filename, "exec"), ns)
+
+
 def namespace(path: Path | str, replace: dict[str, str] | None = None) -> dict:
     """Execute setup cells and solution cells (some replaced) in a fresh namespace."""
     replace = replace or {}
     ns: dict = {"__name__": "__main__"}
     for kind, gid, src in cells(path):
         if kind == "setup":
-            exec(compile(_clean(src), f"<{gid}>", "exec"), ns)
+            run_cell(_clean(src), gid, ns)
         elif kind == "solution":
-            src = textwrap.dedent(replace.get(gid, src))
-            exec(compile(_clean(src), f"<{gid}>", "exec"), ns)
+            run_cell(_clean(textwrap.dedent(replace.get(gid, src))), gid, ns)
     return ns
 
 
@@ -106,7 +118,7 @@ def run_test(path: Path | str, test_id: str, replace: dict[str, str] | None = No
         raise KeyError(f"{path} has no test cell {test_id!r}; it has {sorted(src)}")
     ns = dict(ns) if ns is not None else namespace(path, replace)
     try:
-        exec(compile(_clean(src[test_id]), f"<{test_id}>", "exec"), ns)
+        run_cell(_clean(src[test_id]), test_id, ns)
     except Exception as exc:  # a failing test: AssertionError, or the learner's code raising
         return False, f"{type(exc).__name__}: {exc}"
     return True, ""

@@ -500,7 +500,12 @@ def step(body: str) -> str:
           "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
           "grads = tape.gradient(total_loss, variables)\n"
           "optimizer.apply_gradients(zip(grads, variables))\n"
-          "total_loss = float(total_loss)"), "tf.function"),
+          "total_loss = float(total_loss)"), "returned a float, not a tensor"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "grads = tape.gradient(total_loss, variables)\n"
+          "optimizer.apply_gradients(zip(grads, variables))\n"
+          "total_loss = total_loss.numpy()"), "no .numpy()"),
     # a variable left out is told it did not change (float32 round-off is no "change")
     ("def train_step(X, Y, parameters, optimizer):\n"
      "    variables = [parameters['W1'], parameters['b1']]\n"
@@ -509,7 +514,7 @@ def step(body: str) -> str:
      "    optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), variables))\n"
      "    return total_loss\n", "W2 did not change"),
 ], ids=["no_update", "forward_outside_tape", "mean_loss", "loss_after_update", "ascent",
-        "python_float", "some_variables"])
+        "python_float", "numpy_value", "some_variables"])
 def test_train_step_rejects_mistakes(src, keyword):
     NB.must_fail("test_train_step", {"train_step": src}, keyword)
 

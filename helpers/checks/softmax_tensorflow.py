@@ -136,13 +136,16 @@ def check_one_hot(one_hot: Callable) -> None:
 # ---------------------------------------------------------------- softmax_cross_entropy (NumPy)
 def cross_entropy_reference(Z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
     """The mean cross-entropy of logits Z (C, m) for one-hot labels Y (C, m), and its gradient
-    with respect to Z (C, m), from TensorFlow's log-softmax and softmax over the classes
-    (float64): a library's reference, not the exercise's code."""
+    with respect to Z (C, m): TensorFlow's own loss (examples on its first axis) and the gradient
+    its GradientTape derives, in float64 — a library's numbers, not the exercise's formulas."""
     import tensorflow as tf
 
-    log_A = tf.nn.log_softmax(tf.constant(Z, dtype=tf.float64), axis=0).numpy()
-    A = tf.nn.softmax(tf.constant(Z, dtype=tf.float64), axis=0).numpy()
-    return float(np.mean(np.sum(-Y * log_A, axis=0))), (A - Y) / Z.shape[1]
+    z = tf.constant(Z, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        J = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
+            labels=tf.constant(Y.T, dtype=tf.float64), logits=tf.transpose(z)))
+    return float(J), tape.gradient(J, z).numpy()
 
 
 def check_cross_entropy_is_numpy(softmax_cross_entropy: Callable) -> None:
@@ -494,6 +497,9 @@ def check_train_step(train_step: Callable, forward: Callable, compute_total_loss
                       variables, tf.keras.optimizers.SGD(learning_rate=learning_rate))
     check(loss is not None and np.ndim(loss) == 0,
           "train_step must return the batch's total loss (a scalar tensor): `return total_loss`")
+    check(isinstance(loss, tf.Tensor), f"train_step returned a {type(loss).__name__}, not a "
+          "tensor: return the scalar tensor compute_total_loss gives, as it is (no float(), no "
+          ".numpy(): those leave TensorFlow, and the caller converts it when it needs a number)")
     after = {k: np.asarray(v, dtype=float) for k, v in variables.items()}
     check(not all(np.allclose(after[k], P[k], rtol=0, atol=1e-9) for k in P),
           "the parameters did not change: call optimizer.apply_gradients(zip(grads, variables))")

@@ -130,7 +130,7 @@ MUTANTS = {
             hyper = {k: v[i % 5].item() for k, v in columns.items()}
             trials.append({"hyper": hyper, "score": train_fn(**hyper)})
         trials.sort(key=lambda t: -t["score"])
-        """, "distinct learning rates"),
+        """, "distinct values of 'learning_rate'"),
     # zoom
     "zoom on the best trial only": ("test_zoom", "zoom", """
         new_space = {name: (kind, best_trials[0]["hyper"][name], best_trials[0]["hyper"][name])

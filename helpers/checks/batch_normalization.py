@@ -222,11 +222,19 @@ def check_dgamma_dbeta(batchnorm_backward: Callable, cache: dict) -> None:
           "dZ_tilde * Z_hat over the examples")
 
 
+def direct_path(dZ_tilde: np.ndarray, gamma: np.ndarray, sigma2: np.ndarray,
+                epsilon: float) -> np.ndarray:
+    """γ dZ_tilde / sqrt(σ² + ε): the part of dZ that goes through Ẑ alone, all of dZ for a
+    dZ_tilde that moves neither μ nor σ², and the classic mistake for any other. (n, m)"""
+    return gamma * dZ_tilde / np.sqrt(sigma2 + epsilon)
+
+
 def check_paths_through_mu_and_var(dZ: np.ndarray, dZ_tilde: np.ndarray, cache: dict) -> None:
     """dZ (n, m) for dZ_tilde (n, m): not only the direct path γ dZ_tilde / sqrt(σ² + ε); each
     row sums to 0 (the path through μ) and is orthogonal to that row of Ẑ (through σ²)."""
-    Z_hat, var, gamma, eps = cache["Z_hat"], cache["var"], cache["gamma"], cache["epsilon"]
-    check(not np.allclose(dZ, gamma * dZ_tilde / np.sqrt(var + eps)),
+    Z_hat = cache["Z_hat"]
+    check(not np.allclose(dZ, direct_path(dZ_tilde, cache["gamma"], cache["var"],
+                                          cache["epsilon"])),
           "dZ keeps only γ/sqrt(σ² + ε) * dZ_tilde: it forgets the paths through μ and σ², which "
           "depend on every z of the batch. Add their terms (see the formulas above)")
     check(np.allclose(dZ.sum(axis=1), 0, atol=1e-8),
@@ -250,7 +258,7 @@ def check_direct_path(batchnorm_backward: Callable, batch: Batch, epsilon: float
     G = standardized_rows(n, m, rng, rows=slice(m // 2, m))        # dZ_tilde's from the others
     cache = cache_for(U, batch.mu, batch.sd, batch.gamma, epsilon)
     dZ = backward_outputs(batchnorm_backward, G, cache)[0]
-    direct = batch.gamma * G / np.sqrt(batch.sd ** 2 + epsilon)
+    direct = direct_path(G, batch.gamma, batch.sd ** 2, epsilon)
     check(not np.allclose(dZ, m * direct),
           "dZ is m times too large: the compact form divides by m sqrt(σ² + ε)")
     check(np.allclose(dZ, direct),

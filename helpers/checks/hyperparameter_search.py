@@ -205,7 +205,7 @@ def toy_score(space: Mapping[str, tuple], hyper: Mapping[str, Any]) -> float:
     middle of each float hyperparameter's log scale, a little better for larger ints."""
     score = 0.0
     for name, (kind, low, high) in space.items():
-        value = float(np.ravel(np.asarray(hyper[name], dtype=float))[0])
+        value = _number(hyper[name])
         if kind == "int":
             score += 0.01 * value
         else:
@@ -278,6 +278,8 @@ def check_trials(trials: list, space: Mapping[str, tuple]) -> None:
         check(all(np.ndim(v) == 0 for v in h.values()), f"each hyperparameter value must be a "
               f"single number, got {h!r}: take the one value out of a sample of size 1 (e.g. "
               "sample_log_uniform(low, high, 1, rng)[0])")
+        check(all(isinstance(v, int | float | np.number) for v in h.values()), "each "
+              f"hyperparameter value must be a single number, got {h!r}")
         score, want = _number(t["score"]), toy_score(space, h)
         check(math.isclose(score, want, abs_tol=1e-12) or math.isnan(score) and math.isnan(want),
               "a trial's 'score' must be what train_fn returned for that trial's own 'hyper'")
@@ -326,7 +328,8 @@ def check_int_draws(random_search: Callable, low: int, high: int, n_trials: int,
     about equally often, the two ends too (a Hoeffding bound per count)."""
     space = {"n_h": ("int", low, high)}
     trials = run_search(random_search, space, n_trials, seed)
-    values = [_number(t["hyper"]["n_h"]) for t in trials if isinstance(t, dict)]
+    check_trials(trials, space)
+    values = [_number(t["hyper"]["n_h"]) for t in trials]
     counts = {v: values.count(v) for v in range(low, high + 1)}
     each, bound = n_trials / len(counts), counts_bound(n_trials, 1 / len(counts), FALSE_ALARM)
     if all(abs(c - each) < bound for c in counts.values()):
@@ -392,6 +395,8 @@ def normalized_sets(normalize_inputs: Callable, X_train: np.ndarray,
     check(isinstance(out, tuple) and len(out) == 3,
           "normalize_inputs must return three things: (normalized arrays, mu, sigma)")
     normalized, mu, sigma = out
+    check(isinstance(normalized, tuple | list), "the first thing normalize_inputs returns must "
+          f"be a tuple of normalized arrays, got {type(normalized).__name__}")
     check(len(normalized) == len(named), f"normalize_inputs(X_train, X_dev, X_test) must give one "
           f"normalized array per input ({len(named)}), got {len(normalized)}")
     args.check_unchanged("normalize_inputs", "compute new arrays (X - mu) / sigma instead of "

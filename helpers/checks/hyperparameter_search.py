@@ -153,7 +153,7 @@ SAMPLER_ADVICE = {
         "range": "did you return 1 - β instead of β, or swap the bounds of 1 - β?",
         "half": "this looks like β sampled uniformly (or β itself sampled on a log scale). "
                 "Sample 1 - β log-uniformly in [1 - high, 1 - low], then β = 1 - that",
-        "": "Sample 1 - β log-uniformly in [1 - high, 1 - low], then β = 1 - that",
+        "": "sample 1 - β log-uniformly in [1 - high, 1 - low], then β = 1 - that",
     },
 }
 
@@ -163,8 +163,8 @@ def draw(sampler: Callable, low: float, high: float, n: int, seed: int) -> np.nd
     (n,), or a sentence about what it returned."""
     values = as_array(sampler(low, high, n, np.random.default_rng(seed)),
                       f"the values of {_name(sampler)}")
-    check(values.shape == (n,), f"{_name(sampler)}({_num(low)}, {_num(high)}, {n}, rng) must return shape "
-          f"({n},), got {values.shape}")
+    check(values.shape == (n,), f"{_name(sampler)}({_num(low)}, {_num(high)}, {n}, rng) must "
+          f"return shape ({n},), got {values.shape}")
     return values
 
 
@@ -200,7 +200,7 @@ def check_draws_from_rng(sampler: Callable, low: float, high: float) -> None:
 DRAWN = {"log": "log-uniformly (use sample_log_uniform)", "beta": "through 1 - β (use sample_beta)"}
 
 
-def toy_score(space: Mapping[str, tuple], hyper: Mapping[str, Any]) -> float:
+def stand_in_score(space: Mapping[str, tuple], hyper: Mapping[str, Any]) -> float:
     """The dev score of a setting ``hyper`` of ``space`` for a stand-in train_fn: best in the
     middle of each float hyperparameter's log scale, a little better for larger ints."""
     score = 0.0
@@ -213,9 +213,9 @@ def toy_score(space: Mapping[str, tuple], hyper: Mapping[str, Any]) -> float:
     return score
 
 
-class ToyTraining:
+class StandInTraining:
     """A stand-in for train_fn over ``space``: it takes one argument per hyperparameter (called
-    as train_fn(**hyper)), returns ``toy_score``, and counts its calls."""
+    as train_fn(**hyper)), returns ``stand_in_score``, and counts its calls."""
 
     def __init__(self, space: Mapping[str, tuple]):
         self.space = dict(space)
@@ -231,15 +231,15 @@ class ToyTraining:
         except TypeError as exc:
             self.bad_call = str(exc)
             raise
-        return toy_score(self.space, hyper)
+        return stand_in_score(self.space, hyper)
 
 
 def run_search(random_search: Callable, space: Mapping[str, tuple], n_trials: int,
                seed: int) -> list:
-    """random_search(train_fn, space, n_trials, np.random.default_rng(seed)) with a ToyTraining
-    as train_fn; checks that it returns a list of n_trials trials, calls train_fn once per
-    trial, with keyword arguments, and leaves space unchanged."""
-    train_fn, args = ToyTraining(space), Snapshot(space=space)
+    """random_search(train_fn, space, n_trials, np.random.default_rng(seed)) with a
+    StandInTraining as train_fn; checks that it returns a list of n_trials trials, calls
+    train_fn once per trial, with keyword arguments, and leaves space unchanged."""
+    train_fn, args = StandInTraining(space), Snapshot(space=space)
     try:
         trials = random_search(train_fn, space, n_trials, np.random.default_rng(seed))
     except TypeError:
@@ -267,7 +267,7 @@ def _number(x: Any) -> float:
 
 def check_trials(trials: list, space: Mapping[str, tuple]) -> None:
     """Each trial is {"hyper": one number per hyperparameter of space, "score": what the
-    stand-in train_fn (toy_score) gave that setting}, and the trials are sorted best first."""
+    stand-in train_fn (stand_in_score) gave that setting}, and the trials are sorted best first."""
     for t in trials:
         check(isinstance(t, dict) and set(t) >= {"hyper", "score"},
               f"each trial must be a dict {{'hyper': {{...}}, 'score': ...}}, got {t!r}")
@@ -280,7 +280,7 @@ def check_trials(trials: list, space: Mapping[str, tuple]) -> None:
               "sample_log_uniform(low, high, 1, rng)[0])")
         check(all(isinstance(v, int | float | np.number) for v in h.values()), "each "
               f"hyperparameter value must be a single number, got {h!r}")
-        score, want = _number(t["score"]), toy_score(space, h)
+        score, want = _number(t["score"]), stand_in_score(space, h)
         check(math.isclose(score, want, abs_tol=1e-12) or math.isnan(score) and math.isnan(want),
               "a trial's 'score' must be what train_fn returned for that trial's own 'hyper'")
     scores = [_number(t["score"]) for t in trials]
@@ -347,8 +347,8 @@ def check_int_draws(random_search: Callable, low: int, high: int, n_trials: int,
 def check_same_seed_same_trials(random_search: Callable, space: Mapping[str, tuple],
                                 seed: int) -> None:
     """Two searches of 5 trials with generators of the same seed give the same trials."""
-    first = random_search(ToyTraining(space), space, 5, np.random.default_rng(seed))
-    again = random_search(ToyTraining(space), space, 5, np.random.default_rng(seed))
+    first = random_search(StandInTraining(space), space, 5, np.random.default_rng(seed))
+    again = random_search(StandInTraining(space), space, 5, np.random.default_rng(seed))
     check(first == again, "the same seed must give the same trials: draw every random number "
           "from rng")
 

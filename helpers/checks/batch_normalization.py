@@ -299,15 +299,17 @@ def check_fraction_moved(new: np.ndarray, old: np.ndarray, batch: np.ndarray, mo
     moving = ~np.isclose(batch, old)
     moved = (new - old)[moving] / (batch - old)[moving]
     share, stays = f"{100 * (1 - momentum):.0f} %", f"{100 * momentum:.0f} %"
-    check(not (moving.any() and np.allclose(moved, momentum)), f"the roles of momentum and 1 - momentum are "
+    swapped = moving.any() and np.allclose(moved, momentum)
+    check(not swapped, "the roles of momentum and 1 - momentum are "
           f"swapped: momentum is the weight of the OLD running value, so with momentum = "
           f"{momentum} the average moves only {share} of the way toward the batch's {what} (yours "
           f"moved {stays})")
     if batch_mean is not None:
         toward_mean = moving & ~np.isclose(batch_mean, old)
         moved_to_mean = (new - old)[toward_mean] / (batch_mean - old)[toward_mean]
-        check(not (toward_mean.any() and np.allclose(moved_to_mean, 1 - momentum)), f"the running {what} is averaged "
-              f"with the batch MEAN: average it with the batch {what}")
+        with_mean = toward_mean.any() and np.allclose(moved_to_mean, 1 - momentum)
+        check(not with_mean, f"the running {what} is averaged with the batch MEAN: average it "
+              f"with the batch {what}")
     check(np.allclose(moved, 1 - momentum), f"with momentum = {momentum} the running {what} must "
           f"move {share} of the way from its old value toward the batch {what}; it moved "
           f"{np.round(moved.ravel(), 3)} of the way")

@@ -100,15 +100,16 @@ def spread_finding(values: Any, kind: str, low: float, high: float,
     """
     v = np.ravel(np.asarray(values, dtype=float))
     n, tol = v.size, 1e-9 * max(abs(low), abs(high))
+    interval = f"[{_num(low)}, {_num(high)}]"
     if not np.all(np.isfinite(v)):
         return "finite", f"some of the {noun} are NaN or infinite"
     if v.min() < low - tol or v.max() > high + tol:
-        return "range", (f"the {noun} must lie in [low, high] = [{_num(low)}, {_num(high)}], got values "
-                         f"from {v.min():.4g} to {v.max():.4g}")
+        return "range", (f"the {noun} must lie in [low, high] = {interval}, got values from "
+                         f"{v.min():.4g} to {v.max():.4g}")
     u = log_position(v, kind, low, high)
     if u.min() > 0.25 or u.max() < 0.75:
-        return "span", (f"{n} draws should fill the whole range [{_num(low)}, {_num(high)}], but they "
-                        f"only span [{v.min():.3g}, {v.max():.3g}]")
+        return "span", (f"{n} draws should fill the whole range {interval}, but they only span "
+                        f"[{v.min():.3g}, {v.max():.3g}]")
     share = float(np.mean(u < 0.5))
     if share < 0.5 - counts_bound(n, 0.5, FALSE_ALARM) / n:
         return "half", _half(kind, low, high, share, noun)
@@ -118,8 +119,9 @@ def spread_finding(values: Any, kind: str, low: float, high: float,
                             f"quarter should get 25% of the draws, got {np.round(quarters, 3)}")
     distance, bound = ks_uniform(u), ks_bound(n, FALSE_ALARM)
     if distance >= bound:
-        return "ks", (f"{_scale(kind, low, high, noun)} is not spread evenly (Kolmogorov-Smirnov "
-                      f"distance {distance:.3f}; draws of a correct sampler stay below {bound:.3f})")
+        return "ks", (f"{_scale(kind, low, high, noun)} is not spread evenly (Kolmogorov-"
+                      f"Smirnov distance {distance:.3f}; a correct sampler's stays below "
+                      f"{bound:.3f})")
     return None
 
 

@@ -33,6 +33,15 @@ def test_the_notebook_has_the_five_graded_tests():
                      "test_zoom", "test_normalize_inputs"]
 
 
+def test_visible_test_cells_read_as_a_few_calls():
+    """Issue 16: the checking machinery lives in helpers.checks.hyperparameter_search."""
+    from grading.notebooks import strip_hidden
+
+    for _, gid, src in NB.cells("test"):
+        shown = [line for line in strip_hidden(src).splitlines() if line.strip()]
+        assert len(shown) <= 20 and not any(" def " in f" {line}" for line in shown), gid
+
+
 @pytest.mark.parametrize("test_id", TESTS)
 def test_solution_passes(test_id):
     NB.must_pass(test_id)
@@ -54,6 +63,16 @@ for _ in range(n_trials):
 """
 # the loop sorted best first, as asked: the mistakes below change one thing of it
 RS_SORTED = RS_LOOP.replace("{sort}", "trials.sort(key=lambda t: -t['score'])")
+
+
+def normalize_with(axis: int = 1, sigma: str = "", zero: str = "sigma[sigma == 0] = 1.0",
+                   each: str = "(X - mu) / sigma") -> str:
+    """A normalize_inputs body: statistics over ``axis``, ``sigma`` (an expression), the fix of
+    a zero sigma (``zero``, a statement or ""), and ``each`` array's normalized form."""
+    sigma = sigma or f"X_train.std(axis={axis}, keepdims=True)"
+    return (f"mu = X_train.mean(axis={axis}, keepdims=True)\nsigma = {sigma}\n{zero}\n"
+            f"normalized = tuple({each} for X in (X_train, *others))\n")
+
 
 MUTANTS = {
     # sample_log_uniform
@@ -130,7 +149,7 @@ MUTANTS = {
             hyper = {k: v[i % 5].item() for k, v in columns.items()}
             trials.append({"hyper": hyper, "score": train_fn(**hyper)})
         trials.sort(key=lambda t: -t["score"])
-        """, "distinct learning rates"),
+        """, "distinct values of 'learning_rate'"),
     # zoom
     "zoom on the best trial only": ("test_zoom", "zoom", """
         new_space = {name: (kind, best_trials[0]["hyper"][name], best_trials[0]["hyper"][name])
@@ -154,41 +173,23 @@ MUTANTS = {
         normalized = tuple((X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
                            for X in (X_train, *others))
         """, "its own statistics"),
-    "zero std not handled": ("test_normalize_inputs", "normalize_inputs", """
-        mu = X_train.mean(axis=1, keepdims=True)
-        sigma = X_train.std(axis=1, keepdims=True)
-        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
-        """, "divide by 1 where sigma is 0"),
-    "zero std patched with epsilon": ("test_normalize_inputs", "normalize_inputs", """
-        mu = X_train.mean(axis=1, keepdims=True)
-        sigma = X_train.std(axis=1, keepdims=True) + 1e-8
-        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
-        """, "tiny epsilon"),
-    "std with 1/(m-1)": ("test_normalize_inputs", "normalize_inputs", """
-        mu = X_train.mean(axis=1, keepdims=True)
-        sigma = X_train.std(axis=1, ddof=1, keepdims=True)
-        sigma[sigma == 0] = 1.0
-        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
-        """, "1/(m-1)"),
-    "variance instead of std": ("test_normalize_inputs", "normalize_inputs", """
-        mu = X_train.mean(axis=1, keepdims=True)
-        sigma = X_train.var(axis=1, keepdims=True)
-        sigma[sigma == 0] = 1.0
-        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
-        """, "square root"),
+    "zero std not handled": ("test_normalize_inputs", "normalize_inputs",
+                             normalize_with(zero=""), "divide by 1 where sigma is 0"),
+    "zero std patched with epsilon": ("test_normalize_inputs", "normalize_inputs",
+                                      normalize_with(sigma="X_train.std(axis=1, keepdims=True) + 1e-8",
+                                                     zero=""), "tiny epsilon"),
+    "std with 1/(m-1)": ("test_normalize_inputs", "normalize_inputs",
+                         normalize_with(sigma="X_train.std(axis=1, ddof=1, keepdims=True)"),
+                         "1/(m-1)"),
+    "variance instead of std": ("test_normalize_inputs", "normalize_inputs",
+                                normalize_with(sigma="X_train.var(axis=1, keepdims=True)"),
+                                "square root"),
     # issue 16: statistics over the examples' axis gave a raw broadcasting ValueError
-    "wrong axis, broadcast error": ("test_normalize_inputs", "normalize_inputs", """
-        mu = X_train.mean(axis=0, keepdims=True)
-        sigma = X_train.std(axis=0, keepdims=True)
-        sigma[sigma == 0] = 1.0
-        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
-        """, "are mu and sigma of shape (n_x, 1)"),
-    "statistics over the wrong axis": ("test_normalize_inputs", "normalize_inputs", """
-        mu = X_train.mean(axis=0, keepdims=True)
-        sigma = X_train.std(axis=0, keepdims=True)
-        sigma[sigma == 0] = 1.0
-        normalized = tuple((X - mu.mean()) / sigma.mean() for X in (X_train, *others))
-        """, "(axis=1)"),
+    "wrong axis, broadcast error": ("test_normalize_inputs", "normalize_inputs",
+                                    normalize_with(axis=0), "are mu and sigma of shape (n_x, 1)"),
+    "statistics over the wrong axis": ("test_normalize_inputs", "normalize_inputs",
+                                       normalize_with(axis=0, each="(X - mu.mean()) / sigma.mean()"),
+                                       "(axis=1)"),
     "normalized in place": ("test_normalize_inputs", "normalize_inputs", """
         mu = X_train.mean(axis=1, keepdims=True)
         sigma = X_train.std(axis=1, keepdims=True)
@@ -293,6 +294,74 @@ def test_random_search_names_a_wrong_sampler():
     assert not ok and "calls your `sample_log_uniform`" in msg, msg
     ok, msg = NB.run_test("test_sample_beta", replace={"sample_log_uniform": wrong})
     assert not ok and "calls your `sample_log_uniform`" in msg, msg
+
+
+def test_a_sampler_is_blamed_only_by_a_function_that_calls_it():
+    """sample_beta written out (not calling sample_log_uniform) is judged on its own mistake,
+    even while the learner's sample_log_uniform is wrong."""
+    wrong_log = solution_with("sample_log_uniform", "values = rng.uniform(low, high, size=n)")
+    beta_returns_1_minus = solution_with("sample_beta", """
+        r = rng.uniform(np.log10(1 - high), np.log10(1 - low), n)
+        values = 10 ** r
+        """)
+    ok, msg = NB.run_test("test_sample_beta", replace={"sample_log_uniform": wrong_log,
+                                                       "sample_beta": beta_returns_1_minus})
+    assert not ok and "return 1 - β instead of β" in msg and "calls your" not in msg, msg
+
+
+# Neighbours of the mistakes above (issue 16: fix the kind of gap): each fails, naming it.
+NEIGHBOURS = {
+    # a log scale squeezed toward its low end: right range, wrong shape
+    "log exponent skewed": ("test_sample_log_uniform", "sample_log_uniform", """
+        r = np.log10(low) + (np.log10(high) - np.log10(low)) * rng.random(n) ** 1.3
+        values = 10 ** r
+        """, "uniformly in [log10(low), log10(high)]"),
+    "log exponent skewed in the search": ("test_random_search", "random_search", RS_SORTED.replace(
+        "float(sample_log_uniform(low, high, 1, rng)[0])",
+        "float(low * (high / low) ** (rng.random() ** 2))"), "use sample_log_uniform"),
+    "train_fn called twice per trial": ("test_random_search", "random_search", RS_SORTED.replace(
+        'trials.append({"hyper": hyper, "score": float(train_fn(**hyper))})',
+        'train_fn(**hyper)\n    trials.append({"hyper": hyper, "score": float(train_fn(**hyper))})'),
+        "call it once per trial"),
+    # a TypeError of random_search's own is not blamed on the way train_fn is called
+    "a TypeError of its own": ("test_random_search", "random_search", RS_SORTED.replace(
+        "int(rng.integers(low, high + 1))", "int(rng.integers(low, high + 1, size=2))"),
+        "your `random_search` raised TypeError"),
+}
+
+
+@pytest.mark.parametrize("name", NEIGHBOURS)
+def test_neighbouring_mistakes_fail_naming_them(name):
+    test_id, gid, body, keyword = NEIGHBOURS[name]
+    NB.must_fail(test_id, {gid: solution_with(gid, body)}, keyword)
+
+
+def test_spread_bounds_hold_for_correct_samplers_and_not_for_the_mistakes():
+    """The spread check's bounds: correct draws pass on many seeds and sizes; linear-uniform
+    draws, and β drawn uniformly, fail at every size the notebook uses."""
+    from helpers.checks.hyperparameter_search import spread_finding
+
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        for n in (400, 2000, 20000):
+            log = 10 ** rng.uniform(-4, 0, n)
+            beta = 1 - 10 ** rng.uniform(-3, -1, n)
+            assert spread_finding(log, "log", 1e-4, 1.0) is None, (seed, n)
+            assert spread_finding(beta, "beta", 0.9, 0.999) is None, (seed, n)
+            assert spread_finding(rng.uniform(1e-4, 1.0, n), "log", 1e-4, 1.0) is not None
+            assert spread_finding(rng.uniform(0.9, 0.999, n), "beta", 0.9, 0.999) is not None
+
+
+def test_int_counts_name_rounding_for_other_ranges():
+    """The check of an 'int' hyperparameter's counts is not tuned to (2, 5)."""
+    from helpers.checks import CheckFailed
+    from helpers.checks.hyperparameter_search import check_int_draws
+
+    ns = NB.namespace({"random_search": solution_with("random_search", RS_SORTED.replace(
+        "int(rng.integers(low, high + 1))", "int(round(rng.uniform(low, high)))"))})
+    with pytest.raises(CheckFailed, match="half as often"):
+        check_int_draws(ns["random_search"], low=1, high=6, n_trials=6000, seed=5)
+    check_int_draws(NB.namespace()["random_search"], low=1, high=6, n_trials=6000, seed=5)
 
 
 # ---------------------------------------------------------------- the explorers

@@ -17,6 +17,7 @@ from tests.nbtools import cells, namespace, notebook_path, run_test
 pytestmark = pytest.mark.xdist_group("nb08")
 
 NB = notebook_path("08")
+CHECKS = NB.parent.parent / "helpers" / "checks" / "batch_normalization.py"
 EXERCISES = ("batchnorm_forward", "batchnorm_backward", "update_running_stats",
              "batchnorm_inference")
 
@@ -48,6 +49,13 @@ def test_notebook_structure():
             assert visible[-1].strip() == "ex.visible_passed()", gid
             assert f'with exercise("{gid.removeprefix("test_")}"' in src, gid
             assert "All tests passed" not in src, gid
+
+
+def test_visible_test_cells_read_as_a_few_calls():
+    """Issue 16: the checking machinery lives in helpers.checks.batch_normalization."""
+    for _, gid, src in cells(NB, "test"):
+        shown = [line for line in strip_hidden(src).splitlines() if line.strip()]
+        assert len(shown) <= 20 and not any(" def " in f" {line}" for line in shown), gid
 
 
 def test_reference_solutions_pass_every_test():
@@ -83,7 +91,8 @@ def test_visible_checks_do_not_spell_out_the_solutions():
     tests = [c.source for c in release.cells
              if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
     assert len(tests) == 4
-    shown = "\n".join(tests)
+    # what the visible checks run ships too: helpers.checks.batch_normalization
+    shown = "\n".join(tests) + "\n" + CHECKS.read_text(encoding="utf-8")
     found = [p for p in DISTINCTIVE if re.search(p, shown)]
     assert not found, f"the visible checks show graded code: {found}"
     assert "### BEGIN HIDDEN TESTS" not in shown
@@ -128,11 +137,6 @@ FWD_MUTANTS = {
 }
 
 
-@pytest.mark.parametrize("keyword", list(FWD_MUTANTS))
-def test_forward_mistakes_fail(keyword):
-    _fails("test_batchnorm_forward", {"batchnorm_forward": FWD_MUTANTS[keyword]}, keyword)
-
-
 FWD_STYLES = [
     _fwd("    mu = Z.mean(axis=1, keepdims=True)\n    var = Z.var(axis=1, keepdims=True)\n"
          "    Z_hat = (Z - mu) * (var + epsilon) ** -0.5\n    Z_tilde = Z_hat * gamma + beta\n"),
@@ -156,11 +160,6 @@ FWD_STYLES = [
     Z_tilde = np.multiply(gamma, Z_hat) + beta
 """),
 ]
-
-
-@pytest.mark.parametrize("src", FWD_STYLES)
-def test_forward_other_styles_pass(src):
-    _passes("test_batchnorm_forward", {"batchnorm_forward": src})
 
 
 # ---------------------------------------------------------------- batchnorm_backward
@@ -199,11 +198,6 @@ BWD_MUTANTS = {
                      dg="    dgamma = np.sum(dZ_tilde * Z_hat, axis=1)\n"),
     "not done yet": BWD_HEAD + "    raise NotImplementedError()\n",
 }
-
-
-@pytest.mark.parametrize("keyword", list(BWD_MUTANTS))
-def test_backward_mistakes_fail(keyword):
-    _fails("test_batchnorm_backward", {"batchnorm_backward": BWD_MUTANTS[keyword]}, keyword)
 
 
 BWD_STYLES = [
@@ -256,11 +250,6 @@ BWD_STYLES = [
 ]
 
 
-@pytest.mark.parametrize("src", BWD_STYLES)
-def test_backward_other_styles_pass(src):
-    _passes("test_batchnorm_backward", {"batchnorm_backward": src})
-
-
 @pytest.mark.parametrize("forward", ["not done yet", "ddof=1", "not applied", "mutated"])
 def test_backward_is_judged_alone(forward):
     """A wrong or unfinished batchnorm_forward never costs batchnorm_backward its points."""
@@ -289,13 +278,7 @@ RUN_MUTANTS = {
     "10 %": RUN_HEAD + "    return momentum * running_mean + mu, momentum * running_var + var\n",
 }
 
-
-@pytest.mark.parametrize("keyword", list(RUN_MUTANTS))
-def test_running_stats_mistakes_fail(keyword):
-    _fails("test_update_running_stats", {"update_running_stats": RUN_MUTANTS[keyword]}, keyword)
-
-
-@pytest.mark.parametrize("body", [
+RUN_STYLES = [RUN_HEAD + body for body in (
     "    return (running_mean + (1 - momentum) * (mu - running_mean),\n"
     "            running_var + (1 - momentum) * (var - running_var))\n",
     "    new = [momentum * old + (1.0 - momentum) * batch\n"
@@ -304,9 +287,7 @@ def test_running_stats_mistakes_fail(keyword):
     "    rm = running_mean.copy()\n    rv = running_var.copy()\n    rm *= momentum\n"
     "    rm += (1 - momentum) * mu\n    rv *= momentum\n    rv += (1 - momentum) * var\n"
     "    return rm, rv\n",
-])
-def test_running_stats_other_styles_pass(body):
-    _passes("test_update_running_stats", {"update_running_stats": RUN_HEAD + body})
+)]
 
 
 # ---------------------------------------------------------------- batchnorm_inference
@@ -328,20 +309,32 @@ INF_MUTANTS = {
     "γ + β": INF_HEAD + "    return (Z - running_mean) / np.sqrt(running_var + epsilon) + beta\n",
 }
 
-
-@pytest.mark.parametrize("keyword", list(INF_MUTANTS))
-def test_inference_mistakes_fail(keyword):
-    _fails("test_batchnorm_inference", {"batchnorm_inference": INF_MUTANTS[keyword]}, keyword)
-
-
-@pytest.mark.parametrize("body", [
+INF_STYLES = [INF_HEAD + body for body in (
     "    scale = gamma / np.sqrt(running_var + epsilon)\n"
     "    return scale * Z + (beta - scale * running_mean)\n",
     "    Z_hat = (Z - running_mean) * (running_var + epsilon) ** -0.5\n"
     "    return np.multiply(Z_hat, gamma) + beta\n",
-])
-def test_inference_other_styles_pass(body):
-    _passes("test_batchnorm_inference", {"batchnorm_inference": INF_HEAD + body})
+)]
+
+
+# ---------------------------------------------------------------- every exercise's tables
+# exercise -> ({keyword: a mistake whose message must say keyword}, [correct solutions])
+TABLES = {"batchnorm_forward": (FWD_MUTANTS, FWD_STYLES),
+          "batchnorm_backward": (BWD_MUTANTS, BWD_STYLES),
+          "update_running_stats": (RUN_MUTANTS, RUN_STYLES),
+          "batchnorm_inference": (INF_MUTANTS, INF_STYLES)}
+
+
+@pytest.mark.parametrize("exercise,keyword", [(e, k) for e, (mistakes, _) in TABLES.items()
+                                              for k in mistakes])
+def test_each_mistake_fails_with_a_message_naming_it(exercise, keyword):
+    _fails(f"test_{exercise}", {exercise: TABLES[exercise][0][keyword]}, keyword)
+
+
+@pytest.mark.parametrize("exercise,number", [(e, i) for e, (_, styles) in TABLES.items()
+                                             for i in range(len(styles))])
+def test_other_correct_styles_pass(exercise, number):
+    _passes(f"test_{exercise}", {exercise: TABLES[exercise][1][number]})
 
 
 def test_each_test_judges_only_its_function():
@@ -351,6 +344,26 @@ def test_each_test_judges_only_its_function():
     for name in EXERCISES:
         replace = {k: v for k, v in stubs.items() if k != name}
         _passes(f"test_{name}", replace)
+
+
+def test_a_mutation_message_names_the_argument():
+    """Arguments are compared entry by entry: the message names what was changed."""
+    changes_cache = _bwd(dz=OK_DZ + "    cache['Z_hat'][0, 0] += 1.0\n")
+    _fails("test_batchnorm_backward", {"batchnorm_backward": changes_cache}, "cache['Z_hat']")
+    changes_var = RUN_HEAD + ("    running_var[0, 0] = 7.0\n"
+                              "    return (momentum * running_mean + (1 - momentum) * mu,\n"
+                              "            momentum * running_var + (1 - momentum) * var)\n")
+    _fails("test_update_running_stats", {"update_running_stats": changes_var},
+           "changed its argument running_var")
+
+
+def test_the_checks_take_the_learners_functions_as_arguments():
+    """The checks see only what a test cell passes them (the grader passes proxies of the
+    learner's functions): no reaching into the caller's namespace."""
+    for path in (CHECKS, CHECKS.with_name("hyperparameter_search.py")):
+        text = path.read_text(encoding="utf-8")
+        for needle in ("_getframe", "currentframe", "f_globals", "f_locals", "__main__"):
+            assert needle not in text, f"{path.name} looks up {needle}"
 
 
 # ---------------------------------------------------------------- explorers and figures

@@ -125,6 +125,21 @@ def test_every_test_cell_says_only_what_its_visible_part_checked(path):
         assert f'with exercise("{gid.removeprefix("test_")}"' in src, gid
 
 
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("0*.ipynb")), ids=lambda p: p.stem)
+def test_every_visible_test_cell_reads_as_a_few_calls(path):
+    """Issue 16: a learner reads the visible part of a test cell as a few named calls (at most 20
+    non-blank lines, no function of its own); the machinery is in helpers.checks.<topic>."""
+    import ast
+
+    for _, gid, src in Notebook(path.name[:2]).cells("test"):
+        visible = _visible(src)
+        lines = [line for line in visible.splitlines() if line.strip()]
+        assert len(lines) <= 20, f"{gid} shows the learner {len(lines)} lines"
+        own = [type(n).__name__ for n in ast.walk(ast.parse(visible))
+               if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda)]
+        assert not own, f"{gid} defines {own} in its visible part: move it to helpers.checks"
+
+
 @pytest.mark.parametrize("prefix,cell_id,exercise", [
     ("05", "79c831c8", "random_mini_batches"), ("02", "cell-024", "compute_cost_with_regularization"),
     ("07", "487e9cf3", "normalize_inputs"), ("03", "cell-013", "forward_propagation_with_dropout"),

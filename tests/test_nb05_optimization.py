@@ -35,9 +35,6 @@ def test_notebook_structure():
             assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, gid
         if kind == "test":
             assert "### BEGIN HIDDEN TESTS" in src, gid
-            # a visible test cell reads as a few calls; the machinery is helpers.checks.optimization
-            visible = [line for line in src.split("### BEGIN HIDDEN TESTS")[0].splitlines() if line.strip()]
-            assert len(visible) <= 12, f"{gid} shows the learner {len(visible)} lines"
 
 
 def test_reference_solutions_pass_every_test():

@@ -39,9 +39,6 @@ def test_structure_and_metadata():
         assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src and '"""' in src
         test = "".join(ids[f"test_{name}"]["source"])
         assert "### BEGIN HIDDEN TESTS" in test
-        # a few calls a learner can follow (the machinery: helpers.checks.softmax_tensorflow)
-        shown = test.split("### BEGIN HIDDEN TESTS")[0]
-        assert sum(1 for line in shown.splitlines() if line.strip()) <= 12, name
     setup = "".join(ids["setup"]["source"])
     assert setup.index("TF_CPP_MIN_LOG_LEVEL") < setup.index("import tensorflow")
     assert setup.index("TF_ENABLE_ONEDNN_OPTS") < setup.index("import tensorflow")

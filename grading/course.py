@@ -49,6 +49,15 @@ def say(msg: str = "") -> None:
     print(msg, flush=True)
 
 
+def printable(text: object, limit: int = 1000) -> str:
+    """``text`` as one line of visible characters: control characters (newlines, terminal escape
+    sequences) and invisible format characters (bidirectional overrides) written as escapes, so a
+    submission's words can never add or hide a line of the report or the terminal."""
+    text = str(text)[:limit]
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def _api(course: Course):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -195,22 +204,54 @@ def collect(course: Course, path: Path | str) -> CollectReport:
             top = path
         top = _unwrap(top)
         chosen: dict[tuple[str, str], Path] = {}
-        for student, file, rel in _candidates(top, report):
+        for student, file, rel in _distinct_ids(_candidates(top, report), report):
             _consider(student, file, rel, top, aids, chosen, report)
         for (sid, aid), file in sorted(chosen.items()):
-            _place(course, sid, aid, file)
-            report.placed.append((sid, aid, str(file.relative_to(top))))
+            rel = str(file.relative_to(top))
+            if _place(course, sid, aid, file, _raw_student(file, top)):
+                report.placed.append((sid, aid, rel))
+            else:
+                report.unplaced.append((rel, f"{sid} / {aid} was placed earlier under another "
+                                        "student name; not overwritten (rename, or remove the "
+                                        "earlier one from submitted/)"))
         if report.unplaced:
             report.kept_in = _keep_unplaced(course.root / "unplaced" / stamp, top, report)
     for sid, aid, rel in report.placed:
-        say(f"placed   {rel}  ->  {sid} / {aid}")
+        say(f"placed   {printable(rel)}  ->  {sid} / {aid}")
     for rel, reason in report.unplaced:
-        say(f"UNPLACED {rel}: {reason}")
+        say(f"UNPLACED {printable(rel)}: {printable(reason)}")
     if report.unplaced:
         say(f"{len(report.unplaced)} file(s) could not be placed; copies kept in {report.kept_in}")
     say(f"collected {len(report.placed)} submission(s) from {len({p[0] for p in report.placed})} "
         "student(s)")
     return report
+
+
+SYMLINK = "a symbolic link: never followed (submit the notebook file itself)"
+
+
+def _distinct_ids(cands: list[tuple[str, Path, str]],
+                  report: CollectReport) -> list[tuple[str, Path, str]]:
+    """The candidates whose student id no other student name becomes ("bob." and "bob!" both
+    become "bob"): a name that *is* its id keeps it; the others are unplaced, never merged."""
+    names: dict[str, set[str]] = {}
+    for student, _f, _r in cands:
+        names.setdefault(_student_id(student), set()).add(student)
+    out = []
+    for student, file, rel in cands:
+        sid = _student_id(student)
+        if len(names[sid]) > 1 and student != sid:
+            others = sorted(names[sid] - {student})
+            report.unplaced.append((rel, f"the student name {student!r} becomes the id {sid!r}, "
+                                    f"as {', '.join(map(repr, others))} does; rename it"))
+        else:
+            out.append((student, file, rel))
+    return out
+
+
+def _raw_student(file: Path, top: Path) -> str:
+    rel = file.relative_to(top)
+    return rel.parts[0] if len(rel.parts) > 1 else file.stem.split("_", 1)[0]
 
 
 def _entries(top: Path) -> list[Path]:
@@ -232,9 +273,14 @@ def _candidates(top: Path, report: CollectReport) -> list[tuple[str, Path, str]]
     """(student, file, path relative to top) of every file that may be a submission."""
     out = []
     for entry in sorted(_entries(top)):
-        if entry.is_dir():
-            out += [(entry.name, f, str(f.relative_to(top)))
-                    for f in sorted(entry.rglob("*")) if f.is_file()]
+        if entry.is_symlink():  # a link to the course's sources or to a classmate's folder
+            report.unplaced.append((entry.name, SYMLINK))
+        elif entry.is_dir():
+            for f in sorted(entry.rglob("*")):  # rglob lists links but never enters them
+                if f.is_symlink():
+                    report.unplaced.append((str(f.relative_to(top)), SYMLINK))
+                elif f.is_file():
+                    out.append((entry.name, f, str(f.relative_to(top))))
         elif entry.is_file() and "_" in entry.stem:
             out.append((entry.stem.split("_", 1)[0], entry, entry.name))
         elif entry.is_file():
@@ -271,18 +317,27 @@ def _consider(student: str, file: Path, rel: str, top: Path, aids: list[str],
     chosen[key] = file
 
 
-def _place(course: Course, sid: str, aid: str, file: Path) -> None:
+def _place(course: Course, sid: str, aid: str, file: Path, name: str) -> bool:
+    """Copy ``file`` to submitted/<sid>/<aid>/; False (nothing written) when an earlier collect
+    placed it there under another student name (``student_name.txt``)."""
     dest = course.root / "submitted" / sid / aid
+    owner = dest / "student_name.txt"
+    if owner.is_file() and owner.read_text(encoding="utf-8") != name:
+        return False
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(file, dest / f"{aid}.ipynb")
-    mtime = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC)
+    fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW)  # a link swapped in meanwhile: an error
+    with os.fdopen(fd, "rb") as src, open(dest / f"{aid}.ipynb", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+        mtime = dt.datetime.fromtimestamp(os.fstat(src.fileno()).st_mtime, dt.UTC)
     (dest / "timestamp.txt").write_text(mtime.strftime(TIMESTAMP_FORMAT))
+    owner.write_text(name, encoding="utf-8")
+    return True
 
 
 def _keep_unplaced(keep: Path, top: Path, report: CollectReport) -> Path:
     for rel, _ in report.unplaced:
         src = top / rel
-        if src.is_file():
+        if src.is_file() and not src.is_symlink():
             (keep / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, keep / rel)
     return keep
@@ -305,6 +360,12 @@ class Outcome:
     seconds: float = 0.0
     status: str = GRADED  # NOT_GRADED: the sandbox failed (infrastructure); never a score
     reason: str = ""
+
+    def __post_init__(self) -> None:  # the learner's words (grade ids, messages) stay one line
+        self.problems = [printable(x) for x in self.problems]
+        self.events = [printable(x) for x in self.events]
+        self.suspicious = [printable(x, 200) for x in self.suspicious]
+        self.reason = printable(self.reason)
 
     @property
     def flagged(self) -> bool:
@@ -449,7 +510,8 @@ def grade_with_retries(tasks: list[dict], workers: int | None, scheduler: str | 
         ids = {json.dumps(r["id"]) for r in failed}
         pending = [t for t in tasks if json.dumps(t["id"]) in ids]
         wait = backoff * 2**attempt
-        say(f"  {len(pending)} submission(s) not graded ({failed[0].get('reason', '')[:200]}); "
+        why = printable(failed[0].get("reason", ""), 200)
+        say(f"  {len(pending)} submission(s) not graded ({why}); "
             f"retrying in {wait:g} s")
         time.sleep(wait)
 

@@ -1,0 +1,159 @@
+"""Red-team attacks on the grader (issue 14, second round): classes the other attack files do not
+cover. Each test names the class, the attack, and what must hold.
+
+- collect: a symbolic link in a submission folder (to the course's source notebook, with its
+  solutions, or to a classmate's folder) is never followed; two student names that become the
+  same id ("bob" and "bob.") never merge, so one student cannot replace another's submission;
+- report and terminal: a submission's words (grade ids, string constants the review flags quote,
+  error messages, file names) cannot add, hide or rewrite a line of the autograde report or of
+  what the instructor's terminal shows;
+- export: student ids can never start a spreadsheet formula.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading import course as C
+from grading import notebooks as N
+from grading import review
+from grading.settings import Course, Limits
+
+FIXTURE = Path(__file__).parent / "fixtures" / "grading"
+SOURCE = FIXTURE / "notebooks" / "01_fixture.ipynb"
+AID = "01_fixture"
+
+
+def tiny_course(tmp: Path) -> Course:
+    course = Course(source_dir=SOURCE.parent, root=tmp / "course", workspace=tmp / "ws",
+                    extra_dirs=())
+    course.root.mkdir(parents=True)
+    return course
+
+
+def collect(course: Course, path: Path) -> tuple[C.CollectReport, str]:
+    with redirect_stdout(io.StringIO()) as out:
+        rep = C.collect(course, path)
+    return rep, out.getvalue()
+
+
+def submitted(course: Course, sid: str) -> Path:
+    return course.root / "submitted" / sid / AID / f"{AID}.ipynb"
+
+
+# -- collect ----------------------------------------------------------------------------------------
+def test_a_symlink_to_the_solutions_or_to_a_classmate_is_never_followed(tmp_path):
+    course = tiny_course(tmp_path)
+    subs = tmp_path / "subs"
+    (subs / "bob").mkdir(parents=True)
+    (subs / "bob" / f"{AID}.ipynb").write_text('{"bob": 1}')
+    (subs / "mallory").mkdir()
+    os.symlink(SOURCE, subs / "mallory" / f"{AID}.ipynb")  # the source, hidden tests and all
+    (subs / "mallory" / "sub").mkdir()
+    os.symlink(subs / "bob", subs / "mallory" / "sub" / "copy")  # a folder link inside
+    os.symlink(subs / "bob", subs / "eve")  # a whole student folder that is a link
+    rep, out = collect(course, subs)
+    assert [(s, a) for s, a, _ in rep.placed] == [("bob", AID)]
+    reasons = dict(rep.unplaced)
+    for rel in (f"mallory/{AID}.ipynb", "mallory/sub/copy", "eve"):
+        assert "symbolic link" in reasons[rel], reasons
+    assert not (course.root / "submitted" / "mallory").exists()
+    assert not (course.root / "submitted" / "eve").exists()
+    assert not any(p.is_symlink() for p in course.root.rglob("*"))
+    assert "UNPLACED eve: a symbolic link" in out
+
+
+@pytest.mark.parametrize("other", ["bob.", "-bob", "bob!", "bob "])
+def test_a_name_that_becomes_a_classmates_id_never_replaces_their_submission(tmp_path, other):
+    course = tiny_course(tmp_path)
+    subs = tmp_path / "subs"
+    for name, text in (("bob", '{"bob": 1}'), (other, '{"mallory": 1}')):
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{AID}.ipynb").write_text(text)
+    later = time.time() + 100  # the newer file would win a plain duplicate
+    os.utime(subs / other / f"{AID}.ipynb", (later, later))
+    rep, _ = collect(course, subs)
+    assert [(s, a) for s, a, _ in rep.placed] == [("bob", AID)]
+    assert submitted(course, "bob").read_text() == '{"bob": 1}'
+    assert "becomes the id 'bob'" in dict(rep.unplaced)[f"{other}/{AID}.ipynb"]
+
+
+def test_names_that_all_need_cleaning_and_clash_are_none_of_them_placed(tmp_path):
+    course = tiny_course(tmp_path)
+    subs = tmp_path / "subs"
+    for name in ("ann!", "ann?"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{AID}.ipynb").write_text("{}")
+    rep, _ = collect(course, subs)
+    assert rep.placed == [] and len(rep.unplaced) == 2
+
+
+def test_a_later_collect_under_another_name_does_not_overwrite(tmp_path):
+    course = tiny_course(tmp_path)
+    first, second = tmp_path / "one", tmp_path / "two"
+    (first / "bob").mkdir(parents=True)
+    (first / "bob" / f"{AID}.ipynb").write_text('{"bob": 1}')
+    (second / "bob!").mkdir(parents=True)
+    (second / "bob!" / f"{AID}.ipynb").write_text('{"mallory": 1}')
+    collect(course, first)
+    rep, _ = collect(course, second)
+    assert rep.placed == []
+    assert submitted(course, "bob").read_text() == '{"bob": 1}'
+    (first / "bob" / f"{AID}.ipynb").write_text('{"bob": 2}')  # bob's own resubmission: placed
+    rep, _ = collect(course, first)
+    assert submitted(course, "bob").read_text() == '{"bob": 2}'
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1"])
+def test_student_ids_never_start_a_spreadsheet_formula(name):
+    sid = C._student_id(name)
+    assert sid and sid[0] not in "=+-@\t\r", sid
+
+
+# -- report and terminal --------------------------------------------------------------------------
+FORGED = "\nalice / 01_fixture: 6 / 6\x1b[2K\r\u202e"
+
+
+def _forging_submission() -> bytes:
+    nb = N.student_version(N.load_source(SOURCE).nb)
+    cell = nbformat.v4.new_code_cell(f"x = {('__' + FORGED + '__')!r}\nprint(getattr(x, {('__' + FORGED + '__')!r}, 1))")
+    cell.metadata["nbgrader"] = {"grade_id": "mine" + FORGED, "grade": True, "points": 99}
+    nb.cells.append(cell)
+    return nbformat.writes(nb).encode()
+
+
+def test_a_submissions_words_cannot_forge_a_line_of_the_report(tmp_path):
+    info = N.load_source(SOURCE)
+    task, asm, problems = C.make_task(info, _forging_submission(), ["mallory", AID], Limits())
+    sus = review.flags(N.learner_code(asm))
+    assert any("\n" in p for p in problems) and any("\n" in s for s in sus)  # the raw words
+    tests = {g: {"status": "failed", "message": "m"} for g in info.points}
+    events = ["course cell 3 failed in the learner's process (Boom" + FORGED + ")"]
+    o = C.Outcome("mallory", AID, 0.0, info.max_score, tests, problems, events, sus,
+                  reason=FORGED)
+    course = tiny_course(tmp_path)
+    with redirect_stdout(io.StringIO()) as out:
+        C._write_report(course, {("mallory", AID): o}, {})
+    report = (course.root / "reports" / "autograde_report.txt").read_text()
+    for text in (report, out.getvalue()):
+        assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+        assert not any(line.startswith("alice") for line in text.splitlines()), text
+    assert report.splitlines()[0] == f"mallory / {AID}: 0 / 6"
+    assert all(line.startswith("    - ") for line in report.splitlines()[1:])
+    assert "\\nalice / 01_fixture" in report  # shown, escaped, not dropped
+
+
+def test_collect_prints_file_names_as_one_escaped_line(tmp_path):
+    course = tiny_course(tmp_path)
+    subs = tmp_path / "subs"
+    (subs / "bob").mkdir(parents=True)
+    (subs / "bob" / "notes\nplaced   x  ->  alice \x1b[2K.txt").write_text("x")
+    _rep, out = collect(course, subs)
+    assert "\x1b" not in out and not any(line.startswith("placed") for line in out.splitlines())

@@ -57,11 +57,22 @@ def reads(text: str | bytes, name: str = "notebook") -> NotebookNode:
         nb = nbformat.reads(text, as_version=4)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("no list of cells")
-        return nb
+        return valid_unicode(nb)
     except Exception as exc:
         raise NotebookError(
             f"{name}: not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})"
         ) from None
+
+
+def valid_unicode(nb: NotebookNode) -> NotebookNode:
+    """``nb`` with every lone surrogate (``"\\ud800"`` in the JSON: text no file can hold, which
+    would stop the writing of the autograded notebook, the report or the feedback) as ``?``."""
+    text = json.dumps(nb, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+        return nb
+    except UnicodeEncodeError:
+        return nbformat.reads(text.encode("utf-8", "replace").decode("utf-8"), as_version=4)
 
 
 def meta(cell) -> dict:
@@ -564,8 +575,12 @@ def cell_names(code: str) -> CellNames:
         return CellNames(set(), set(), set(), set(), parsed=False)
     try:
         tree = ast.parse(strip_magics(code))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _cell_names(code, tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep to analyse: it runs
         return CellNames(set(), set(), set(), set(), parsed=False)
+
+
+def _cell_names(code: str, tree: ast.Module) -> CellNames:
     binds = top_level_names(strip_magics(code))
     mutates, fixed = set(), set()
     uses = _block_uses(tree.body, set())

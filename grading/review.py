@@ -41,6 +41,7 @@ HARMLESS_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__repr__", "_
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "vars", "locals", "__import__", "get_ipython",
                  "breakpoint", "input", "open", "memoryview"}
 NAME_CALLS = {"getattr", "setattr", "delattr", "hasattr"}
+MAX_CODE = 2_000_000  # characters of learner code analysed (the parser needs ~100x in memory)
 
 
 def flags(code: str) -> list[str]:
@@ -50,13 +51,17 @@ def flags(code: str) -> list[str]:
     if any(ln.lstrip().startswith(("%", "!")) for ln in lines):
         out.append("IPython magic or shell command")
     text = "\n".join("pass" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+    if len(text) > MAX_CODE:
+        return [*out, f"code too large to analyse (more than {MAX_CODE} characters)"]
     try:
         tree = ast.parse(text)
+        modules = _imported_names(tree)
+        for node in ast.walk(tree):
+            out += _node_flags(node) + _patch_flags(node, modules)
     except SyntaxError as exc:
         return [*out, f"code that does not parse ({exc.msg})"]
-    modules = _imported_names(tree)
-    for node in ast.walk(tree):
-        out += _node_flags(node) + _patch_flags(node, modules)
+    except (RecursionError, MemoryError, ValueError):  # e.g. 1+1+…+1 five thousand times
+        return [*out, "code too deeply nested to analyse"]
     seen: set[str] = set()
     return [f for f in out if not (f in seen or seen.add(f))]
 

@@ -378,8 +378,16 @@ def grade_task(task: dict) -> dict:
         learner.close()
         if "matplotlib.pyplot" in sys.modules:  # figures of course cells run here
             sys.modules["matplotlib.pyplot"].close("all")
-    return {"id": task.get("id"), "status": "graded", "reason": "", "notebook": nbformat.writes(nb),
-            "tests": tests, "events": grading.events, "seconds": time.monotonic() - t0}
+    tests = {g: {**r, "message": utf8(r["message"])} for g, r in tests.items()}
+    return {"id": task.get("id"), "status": "graded", "reason": "",
+            "notebook": utf8(nbformat.writes(nb)), "tests": tests,
+            "events": [utf8(e) for e in grading.events], "seconds": time.monotonic() - t0}
+
+
+def utf8(text: str) -> str:
+    """``text`` with lone surrogates (a learner's ``print("\\ud800")``, an error message) as ``?``:
+    the parent writes it to files, which must never fail for one learner's output."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _run_cells(grading: Grading, nb, roles: list[str], test_ids: dict[int, str]) -> dict:

@@ -164,7 +164,11 @@ def _literal(node: ast.expr | None) -> Any:
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        pass
+    try:
         return _Default(ast.unparse(node))
+    except (RecursionError, MemoryError):  # a default too deeply nested to write out
+        return _Default("...")
 
 
 def forget_sources(tag: str) -> None:

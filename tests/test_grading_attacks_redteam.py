@@ -157,3 +157,92 @@ def test_collect_prints_file_names_as_one_escaped_line(tmp_path):
     (subs / "bob" / "notes\nplaced   x  ->  alice \x1b[2K.txt").write_text("x")
     _rep, out = collect(course, subs)
     assert "\x1b" not in out and not any(line.startswith("placed") for line in out.splitlines())
+
+
+# -- code too deep to analyse; text that is not Unicode --------------------------------------------
+DEEP = "x = 1" + "+1" * 5000  # the parser copes; a recursive analysis of it does not
+SHALLOWER = "x = 1" + "+1" * 600
+DEEP_DEFAULT = "def scale(x, k=1" + "+1" * 600 + "):\n    return x + k\n"
+
+
+@pytest.mark.parametrize("code", [DEEP, SHALLOWER, DEEP_DEFAULT])
+def test_code_too_deep_to_analyse_is_flagged_and_runs(code):
+    flags = review.flags(code)
+    assert flags == [] or flags == ["code too deeply nested to analyse"]
+    assert N.cell_names(code).parsed in (True, False)  # no RecursionError
+    assert N.needed_cells([code], [True]) == [True]
+    from grading import trusted
+
+    codes = trusted.learner_codes([code])
+    if "scale" in codes:
+        assert str(trusted.signature_of(codes["scale"])) == "(x, k=...)"
+
+
+def test_lone_surrogates_in_a_submission_become_question_marks():
+    nb = N.student_version(N.load_source(SOURCE).nb)
+    nb.cells.append(nbformat.v4.new_code_cell("y = 1"))
+    nb.cells[-1].metadata["nbgrader"] = {"grade_id": "mine-SURR"}
+    raw = nbformat.writes(nb).replace("SURR", "\\ud800").encode()
+    got = N.reads(raw)
+    assert N.grade_id(got.cells[-1]) == "mine-?"
+    nbformat.writes(got).encode("utf-8")
+
+
+def _batch_course(tmp: Path) -> Course:
+    import shutil
+
+    from grading.settings import REPO
+
+    extra = tmp / "extra" / "helpers"
+    shutil.copytree(REPO / "helpers", extra, ignore=shutil.ignore_patterns("__pycache__"))
+    course = Course(source_dir=SOURCE.parent, root=tmp / "course", workspace=tmp / "ws",
+                    extra_dirs=(extra,))
+    with redirect_stdout(io.StringIO()):
+        C.release(course)
+    return course
+
+
+def _answered(course: Course, scale: str, extra: str = "") -> str:
+    nb = N.student_version(N.load_source(SOURCE).nb)
+    right = {"mean_square": "def mean_square(x):\n    return float(np.mean(x ** 2))",
+             "clip01": "def clip01(x):\n    return np.clip(x, 0.0, 1.0)"}
+    for cell in nb.cells:
+        gid = N.grade_id(cell)
+        if gid == "scale" or gid in right:
+            cell.source = scale if gid == "scale" else right[gid]
+    if extra:
+        nb.cells.append(nbformat.v4.new_code_cell(extra))
+    return nbformat.writes(nb)
+
+
+UNICODE_BOMB = ('def scale(x, k):\n    print("\\ud800 printed")\n'
+                '    raise ValueError("\\udcff " + "boom")\n')
+BATCH = {  # student: (answer to `scale`, an added cell, the score out of 6 it must get)
+    "honest": ("def scale(x, k):\n    return x * k", "", 6),
+    "deep": (DEEP, "", 4),  # stopped the whole autograde (RecursionError in the review flags)
+    "deeper": (SHALLOWER + "\ndef scale(x, k):\n    return x * k", "", 6),  # was NOT GRADED
+    "default": (DEEP_DEFAULT, "", 4),  # was NOT GRADED (the signature of a trampoline)
+    "unicode": (UNICODE_BOMB, 'z = "\\udc00"', 4),  # stopped autograde before the gradebook
+}
+
+
+@pytest.mark.slow
+def test_a_batch_with_deep_code_and_broken_unicode_grades_everyone(tmp_path):
+    course = _batch_course(tmp_path)
+    subs = tmp_path / "subs"
+    for sid, (scale, extra, _) in BATCH.items():
+        (subs / sid).mkdir(parents=True)
+        text = _answered(course, scale, extra)
+        if sid == "unicode":  # and a grade id that is not Unicode, straight in the JSON
+            text = text.replace('"grade_id": "scale"', '"grade_id": "scale", "x": "\\udfff"')
+        (subs / sid / f"{AID}.ipynb").write_text(text)
+    with redirect_stdout(io.StringIO()) as out:
+        C.collect(course, subs)
+        outcomes = C.autograde(course, workers=2, limits=Limits(cell_timeout=20), retries=0)
+        C.feedback(course)
+        C.export(course)
+    got = {sid: (o.status, o.score) for (sid, _a), o in outcomes.items()}
+    assert got == {sid: ("graded", want) for sid, (_s, _e, want) in BATCH.items()}, out.getvalue()
+    assert "code too deeply nested" in " ".join(outcomes[("deep", AID)].suspicious)
+    page = course.root / "feedback" / "unicode" / AID / f"{AID}.html"
+    assert "? boom" in page.read_text(encoding="utf-8")

@@ -415,9 +415,22 @@ def _restore_protected(course: Course, saved: dict[Path, bytes]) -> list[Path]:
     return restored
 
 
+MAX_NOTEBOOK_BYTES = 64 * 1024**2  # a course notebook is < 1 MB; its outputs (figures) a few MB
+
+
+def _read_capped(path: Path) -> bytes:
+    """The bytes of a submission, at most one more than MAX_NOTEBOOK_BYTES (a 4 GB notebook is
+    never read whole: the grader's memory is every student's)."""
+    with open(path, "rb") as fh:
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
+
+
 def make_task(info: N.SourceInfo, raw: bytes, task_id, limits: Limits, hidden: bool = True,
               sandbox: bool = True, readonly: tuple[Path, ...] = ()):
     """(task, assembled, problems) for one submitted notebook; task is None if unreadable."""
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        return None, None, [f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB: not "
+                            "graded, every test scores 0 (clear its outputs and hand it in again)"]
     try:
         sub = N.reads(raw, f"{task_id}")
     except N.NotebookError as exc:
@@ -590,7 +603,7 @@ def autograde(
     infos = _load_sources(course)
     _check_ready(course, limits, sandbox)
     state = load_state(course)
-    raws = {(sid, aid): p.read_bytes()
+    raws = {(sid, aid): _read_capped(p)
             for sid, aid, p in _find_jobs(course, infos, assignments, students)}
     if not regrade:
         raws = _skip_graded(raws, infos, state)

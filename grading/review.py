@@ -47,12 +47,12 @@ MAX_CODE = 2_000_000  # characters of learner code analysed (the parser needs ~1
 def flags(code: str) -> list[str]:
     """Short descriptions of what deserves review in ``code`` (empty: nothing)."""
     out: list[str] = []
+    if len(code) > MAX_CODE:
+        return [f"code too large to analyse (more than {MAX_CODE} characters)"]
     lines = code.splitlines()
     if any(ln.lstrip().startswith(("%", "!")) for ln in lines):
         out.append("IPython magic or shell command")
     text = "\n".join("pass" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
-    if len(text) > MAX_CODE:
-        return [*out, f"code too large to analyse (more than {MAX_CODE} characters)"]
     try:
         tree = ast.parse(text)
         modules = _imported_names(tree)

@@ -246,3 +246,15 @@ def test_a_batch_with_deep_code_and_broken_unicode_grades_everyone(tmp_path):
     assert "code too deeply nested" in " ".join(outcomes[("deep", AID)].suspicious)
     page = course.root / "feedback" / "unicode" / AID / f"{AID}.html"
     assert "? boom" in page.read_text(encoding="utf-8")
+
+
+def test_a_huge_notebook_is_never_read_whole_and_scores_zero(tmp_path):
+    huge = tmp_path / "huge.ipynb"
+    with open(huge, "wb") as fh:  # sparse: 4 GB that take no disk
+        fh.truncate(4 * 1024**3)
+    raw = C._read_capped(huge)
+    assert len(raw) == C.MAX_NOTEBOOK_BYTES + 1
+    task, asm, problems = C.make_task(N.load_source(SOURCE), raw, ["huge", AID], Limits())
+    assert task is None and asm is None and "larger than 64 MB" in problems[0]
+    assert review.flags(raw.decode("utf-8", "replace")) == [
+        f"code too large to analyse (more than {review.MAX_CODE} characters)"]

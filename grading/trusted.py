@@ -95,12 +95,14 @@ def remote_name(obj: Any) -> str | None:
     return getattr(obj, "__grading_remote__", None) if isinstance(obj, types.FunctionType) else None
 
 
-def learner_codes(cells: list[str], tag: str = "") -> dict[str, types.CodeType]:
+def learner_codes(cells: list[str], tag: str = "",
+                  functions: set[str] = frozenset()) -> dict[str, types.CodeType]:
     """The code object of each top-level function the learner's cells define (the last
     definition wins), compiled from the text; nothing is executed. Each cell's text is put in
     ``linecache`` under its file name, so ``inspect.getsource`` of a trampoline gives the
     learner's source (:func:`forget_sources` removes them)."""
     found: dict[str, types.CodeType] = {}
+    other: dict[str, list[str]] = {}  # name -> what its other bindings refer to
     for n, text in enumerate(cells):
         src = strip_magics(text)
         if len(src) > MAX_PARSE:
@@ -109,6 +111,7 @@ def learner_codes(cells: list[str], tag: str = "") -> dict[str, types.CodeType]:
         try:
             tree = ast.parse(src)
             module = compile(tree, filename, "exec", dont_inherit=True)
+            bindings = other_bindings(tree)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         names = {node.name for node in tree.body
@@ -117,7 +120,86 @@ def learner_codes(cells: list[str], tag: str = "") -> dict[str, types.CodeType]:
         for const in module.co_consts:
             if isinstance(const, types.CodeType) and const.co_name in names:
                 found[const.co_name] = const
+        for name, refs in bindings.items():
+            other.setdefault(name, []).extend(refs)
+    for name, refs in other.items():  # a def (or an answer's function) also bound otherwise
+        if name in found or name in functions:
+            found[name] = _combined(name, refs, found.get(name))
     return found
+
+
+# -- names bound otherwise than by a plain ``def`` (delegation: ``f = helper``, ``@deco``, imports)
+def _dotted(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _refs(nodes: list[ast.AST]) -> list[str]:
+    """The dotted names some code reads (``helpers.training._gradient_descent``, ``np``…)."""
+    out = []
+    for top in nodes:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load):
+                name = _dotted(node)
+                if name:
+                    out.append(name)
+    return out
+
+
+def _statement_bindings(node: ast.stmt) -> tuple[set[str], list[str], list[ast.AST]]:
+    """(names bound, dotted names they refer to, nested statements to look into)."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        mod = node.module if isinstance(node, ast.ImportFrom) else None
+        out = {}
+        for a in node.names:
+            out[a.asname or a.name.split(".")[0]] = f"{mod}.{a.name}" if mod else a.name
+        return set(out), list(out.values()), []
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        declared = {n for sub in ast.walk(node) if isinstance(sub, ast.Global) for n in sub.names}
+        if isinstance(node, ast.ClassDef) or node.decorator_list:
+            declared.add(node.name)
+        return declared, _refs([node]), []
+    nested = [s for f in ("body", "orelse", "finalbody") for s in getattr(node, f, [])]
+    nested += [s for h in getattr(node, "handlers", []) + getattr(node, "cases", []) for s in h.body]
+    header = [v for f, v in ast.iter_fields(node) if f not in ("body", "orelse", "finalbody",
+                                                                   "handlers", "cases")]
+    heads = [x for v in header for x in (v if isinstance(v, list) else [v]) if isinstance(x, ast.AST)]
+    bound = {n.id for h in heads for n in ast.walk(h)
+             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return bound, _refs(heads), nested
+
+
+def other_bindings(tree: ast.Module) -> dict[str, list[str]]:
+    """For every name a learner's cell binds at module level otherwise than by a plain ``def``
+    (an assignment, an import, a decorator, a class, ``global`` in a function, in any block), the
+    dotted names that binding refers to."""
+    out: dict[str, list[str]] = {}
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        bound, refs, nested = _statement_bindings(todo.pop())
+        todo += nested
+        for name in bound:
+            out.setdefault(name, []).extend(refs)
+    return out
+
+
+def _combined(name: str, refs: list[str], code: types.CodeType | None) -> types.CodeType:
+    """A code object (compiled, never run) that names everything a function bound otherwise
+    than by a plain ``def`` may be, plus the ``def``'s own code if there is one: what an
+    anti-delegation check reading ``co_names`` must see."""
+    refs = list(dict.fromkeys(refs))[:2000]
+    src = f"def {name}():\n    return ({', '.join(refs)}{',' if refs else ''})\n"
+    module = compile(src, code.co_filename if code else "<learner bindings>", "exec",
+                     dont_inherit=True)
+    made = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    if code is None:
+        return made
+    return made.replace(co_consts=(*made.co_consts, code), co_firstlineno=code.co_firstlineno)
 
 
 class _Default:
@@ -362,7 +444,7 @@ class Namespace:
                                      "__grading_call__": self._call}
         self.baseline: dict[str, Any] = {}
         self.tag = f" #{next(_GRADINGS)}"
-        codes = learner_codes(learner_cells, self.tag)
+        codes = learner_codes(learner_cells, self.tag, solution_functions)
         imported = import_standins(learner_cells)
         self.view.update({k: v for k, v in imported.items() if not k.startswith("__")})
         for name in sorted((learner_names - set(imported)) | set(codes)):

@@ -258,3 +258,45 @@ def test_a_huge_notebook_is_never_read_whole_and_scores_zero(tmp_path):
     assert task is None and asm is None and "larger than 64 MB" in problems[0]
     assert review.flags(raw.decode("utf-8", "replace")) == [
         f"code too large to analyse (more than {review.MAX_CODE} characters)"]
+
+
+# -- delegation hidden from the code-inspecting checks ----------------------------------------------
+# nb05's test_update_parameters_with_gd refuses an update borrowed from helpers' training code
+# (check_no_helpers_called). It read only the last plain `def`: the same borrowing through an
+# assignment, an import, a decorator, a rebinding in a block or from a function got the point.
+_GD = "from helpers.training import _gradient_descent as _gd\n"
+_DECOY = ("def update_parameters_with_gd(parameters, grads, learning_rate):\n"
+          "    return parameters\n")
+DELEGATIONS = {
+    "def-then-assignment": _GD + _DECOY + "update_parameters_with_gd = _gd\n",
+    "assignment-only": _GD + "update_parameters_with_gd = _gd\n",
+    "import-as": "from helpers.training import _gradient_descent as update_parameters_with_gd\n",
+    "decorator": _GD + "@lambda f: _gd\n" + _DECOY,
+    "in-a-block": _GD + _DECOY + "if True:\n    update_parameters_with_gd = _gd\n",
+    "global-in-a-function": _GD + _DECOY + "def _swap():\n    global update_parameters_with_gd\n"
+                            "    update_parameters_with_gd = _gd\n_swap()\n",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(DELEGATIONS))
+def test_delegation_by_any_binding_is_seen_by_the_code_checks(name):
+    from tests.test_grading_attacks_channel import grade
+
+    score, res = grade("05", {"update_parameters_with_gd": DELEGATIONS[name]}, honest=True)
+    gd = res["tests"]["test_update_parameters_with_gd"]
+    assert gd["status"] == "failed" and "from helpers" in gd["message"], gd
+    assert score == 18.0
+
+
+def test_an_honest_def_keeps_its_own_code_and_signature():
+    from grading import trusted
+
+    cells = ["import numpy as np\n", "def f(x, k=2):\n    return np.exp(x) * k\n"]
+    codes = trusted.learner_codes(cells, functions={"f"})
+    assert set(codes) == {"f"} and codes["f"].co_names == ("np", "exp")
+    assert str(trusted.signature_of(codes["f"])) == "(x, k=2)"
+    codes = trusted.learner_codes([*cells, "f = np.vectorize(f)\n"], functions={"f"})
+    inner = [c for c in codes["f"].co_consts if hasattr(c, "co_names")]
+    assert "vectorize" in codes["f"].co_names and inner[0].co_names == ("np", "exp")
+    assert str(trusted.signature_of(codes["f"])) == "(x, k=2)"

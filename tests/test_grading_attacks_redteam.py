@@ -300,3 +300,49 @@ def test_an_honest_def_keeps_its_own_code_and_signature():
     inner = [c for c in codes["f"].co_consts if hasattr(c, "co_names")]
     assert "vectorize" in codes["f"].co_names and inner[0].co_names == ("np", "exp")
     assert str(trusted.signature_of(codes["f"])) == "(x, k=2)"
+
+
+# -- held: classes that did not break, kept cheaply -------------------------------------------------
+def test_feedback_escapes_whatever_the_learner_wrote():
+    info = N.load_source(SOURCE)
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    results = {"student": "mallory", "notebook": AID, "score": 0.0, "max_score": 6.0,
+               "tests": {g: {"status": "failed", "message": evil, "points": p}
+                         for g, p in info.points.items()},
+               "problems": [evil], "events": [evil]}
+    page = C.feedback_html(results, info, [("scale", f"def scale(x, k):\n    return '{evil}'")])
+    assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page
+
+
+STALLING = """
+import atexit, signal, threading, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+atexit.register(time.sleep, 3600)
+class _Stuck:
+    def __del__(self):
+        time.sleep(3600)
+_keep = _Stuck()
+threading.Thread(target=time.sleep, args=(3600,)).start()  # not a daemon
+def scale(x, k):
+    return x * k
+"""
+
+
+@pytest.mark.slow
+def test_a_process_that_refuses_to_end_is_killed_and_keeps_its_points():
+    from grading.course import make_task
+    from grading.sandbox import grade_task
+    from tests.test_grading_attacks_channel import SANDBOX
+
+    info = N.load_source(SOURCE)
+    nb = N.student_version(info.nb)
+    for cell in nb.cells:
+        if N.grade_id(cell) == "scale":
+            cell.source = STALLING
+    task, _asm, _p = make_task(info, nbformat.writes(nb).encode(), ["x", AID],
+                               Limits(cell_timeout=20), sandbox=SANDBOX)
+    t0 = time.monotonic()
+    res = grade_task(task)
+    assert time.monotonic() - t0 < 60
+    assert res["status"] == "graded" and res["tests"]["test_scale"]["status"] == "passed"

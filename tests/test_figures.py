@@ -82,6 +82,26 @@ def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def picture(ex) -> Figure:
+    """The picture an explorer drew of its default setting (through helpers.explore's
+    protocol); its plot function must also return the Figure it is given, as the convention
+    says (checked on a spare Figure, which is not drawn)."""
+    spare = Figure(figsize=ex.figsize)
+    assert ex.plot_fn(spare, ex.result_at(ex.index), ex.settings) is spare, (
+        f"{ex.title}: its plot function does not return the Figure it was given")
+    return ex.figure
+
+
+def layer(added) -> None:
+    """A draw_ function returns what it added: an artist or a non-empty list of artists."""
+    from matplotlib.artist import Artist
+    from matplotlib.container import Container
+
+    items = added if isinstance(added, list) else [added]
+    assert items and all(isinstance(a, Artist | Container) for a in items), (
+        f"a draw_ function returned {added!r}, not the artists it added")
+
+
 def axes(size: tuple[float, float] = (3.2, 2.6)):
     """A new figure with one Axes (for a layer helper)."""
     fig = plt.figure(figsize=size)
@@ -121,6 +141,13 @@ def batchnorm_runs() -> dict:
     ns = nb("08")
     return train_runs(ns["X_train"], ns["Y_train"], ns["X_test"], ns["Y_test"], bn_fns(),
                       learning_rates=(0.316, 10.0))
+
+
+def bn_trained() -> tuple:
+    """What notebook 08's batch-size and momentum explorers take: (X_train, X_test, Y_test, the
+    batch-normalized run at α = 0.316, the learner's functions)."""
+    ns = nb("08")
+    return ns["X_train"], ns["X_test"], ns["Y_test"], batchnorm_runs()[(0.316, True)], bn_fns()
 
 
 def bn_fns() -> dict:
@@ -168,7 +195,7 @@ def _core_draw_regions() -> Figure:
 
     pts, extent, shape = grid_for(nb("01")["X_train"], 40)
     ax = axes()
-    draw_regions(ax, pts[0] * pts[1] > 0, extent, shape)
+    layer(draw_regions(ax, pts[0] * pts[1] > 0, extent, shape))
     return ax.figure
 
 
@@ -178,7 +205,7 @@ def _core_draw_points() -> Figure:
 
     ns = nb("01")
     ax = axes()
-    draw_points(ax, ns["X_train"], ns["Y_train"], names=("outer (0)", "inner (1)"))
+    layer(draw_points(ax, ns["X_train"], ns["Y_train"], names=("outer (0)", "inner (1)")))
     ax.legend()
     return ax.figure
 
@@ -189,9 +216,10 @@ def _weight_scale_explorer() -> Figure:
     from helpers.explorers.initialization import explore_weight_scale
 
     ns = nb("01")
-    return explore_weight_scale(ns["initialize_parameters_random"], ns["X_train"], ns["Y_train"],
-                                ns["X_test"], ns["Y_test"], num_iterations=100,
-                                show=False).figure
+    ex = explore_weight_scale(ns["initialize_parameters_random"], ns["X_train"], ns["Y_train"],
+                              ns["X_test"], ns["Y_test"], num_iterations=100,
+                              show=False)
+    return picture(ex)
 
 
 # ---------------------------------------------------------------- 02 regularization
@@ -223,7 +251,7 @@ def _draw_boundary() -> Figure:
 
     ns = nb("02")
     ax = axes((3.2, 3.0))
-    draw_boundary(ax, goalkeeper_runs()[0.7], ns["X_train"], ns["Y_train"], "λ = 0.7")
+    layer(draw_boundary(ax, goalkeeper_runs()[0.7], ns["X_train"], ns["Y_train"], "λ = 0.7"))
     return ax.figure
 
 
@@ -233,7 +261,7 @@ def _draw_sweep() -> Figure:
 
     runs = goalkeeper_runs()
     ax = axes((4, 2.8))
-    draw_sweep(ax, {(lam,): s for lam, s in runs.items()}, 0.7)
+    layer(draw_sweep(ax, {(lam,): s for lam, s in runs.items()}, 0.7))
     return ax.figure
 
 
@@ -243,7 +271,7 @@ def _draw_cost() -> Figure:
 
     runs = goalkeeper_runs()
     ax = axes()
-    draw_cost(ax, runs[0.7], runs[0.0], "λ = 0.7", 0.7)
+    layer(draw_cost(ax, runs[0.7], runs[0.0], "λ = 0.7", 0.7))
     return ax.figure
 
 
@@ -251,7 +279,7 @@ def _draw_cost() -> Figure:
 def _lambda_explorer() -> Figure:
     from helpers.explorers.regularization import explore_lambda
 
-    return explore_lambda(*goalkeeper("02"), **l2_fns(), num_iterations=300, show=False).figure
+    return picture(explore_lambda(*goalkeeper("02"), **l2_fns(), num_iterations=300, show=False))
 
 
 # ---------------------------------------------------------------- 03 dropout
@@ -264,7 +292,7 @@ def _draw_histogram() -> Figure:
     means = activation_means(ns["forward_propagation_with_dropout"], ns["X_train"], params, 0.7,
                              rng(1), draws=60)
     ax = axes((3.6, 2.6))
-    draw_histogram(ax, means, 0.7)
+    layer(draw_histogram(ax, means, 0.7))
     return ax.figure
 
 
@@ -275,7 +303,7 @@ def _keep_prob_explorer() -> Figure:
     ns = nb("03")
     fns = {"forward": ns["forward_propagation_with_dropout"],
            "backward": ns["backward_propagation_with_dropout"], "init": ns["glorot_uniform"]}
-    return explore_keep_prob(*goalkeeper("03"), **fns, num_iterations=300, show=False).figure
+    return picture(explore_keep_prob(*goalkeeper("03"), **fns, num_iterations=300, show=False))
 
 
 # ---------------------------------------------------------------- 04 gradient checking
@@ -297,24 +325,25 @@ def _epsilon_explorer() -> Figure:
     from helpers.explorers.gradient_checking import explore_epsilon
 
     ns = nb("04")
-    return explore_epsilon(ns["gradient_check_n"], ns["backward_propagation_fixed"],
-                           ns["parameters_check"], ns["X_check"], ns["Y_check"],
-                           show=False).figure
+    ex = explore_epsilon(ns["gradient_check_n"], ns["backward_propagation_fixed"],
+                         ns["parameters_check"], ns["X_check"], ns["Y_check"],
+                         show=False)
+    return picture(ex)
 
 
 # ---------------------------------------------------------------- 05 optimization
 @figure("05-mini-batches")
 def _mini_batches() -> Figure:
-    from helpers.explorers.optimization import show_mini_batches
+    from helpers.explorers.optimization import plot_mini_batches
 
     ns = nb("05")
     batches = ns["random_mini_batches"](ns["X_train"][:, :100], ns["Y_train"][:, :100], 32, rng(0))
-    return show_mini_batches(batches).figure
+    return plot_mini_batches(batches).figure
 
 
 @figure("05-optimizers")
 def _optimizers() -> Figure:
-    from helpers.explorers.optimization import show_optimizers
+    from helpers.explorers.optimization import plot_optimizers
     from helpers.training import train
 
     ns = nb("05")
@@ -325,17 +354,16 @@ def _optimizers() -> Figure:
             for name, pieces in (("GD", {"update": ns["update_parameters_with_gd"]}),
                                  ("momentum", {"update": ns["update_parameters_with_momentum"],
                                                "state_init": ns["initialize_velocity"]}))}
-    fig, _ = show_optimizers(runs, ns["X_train"], ns["Y_train"], ns["X_test"], ns["Y_test"],
-                             title="two optimizers", show_learning_rate=True)
-    return fig
+    return plot_optimizers(runs, ns["X_train"], ns["Y_train"], ns["X_test"], ns["Y_test"],
+                           title="two optimizers", show_learning_rate=True)
 
 
 @figure("05-saddle-points")
 def _saddle_points() -> Figure:
-    from helpers.explorers.optimization import show_saddle_points
+    from helpers.explorers.optimization import plot_saddle_points
 
     fns = optimizer_fns()
-    return show_saddle_points(update_parameters_with_gd=fns["update_parameters_with_gd"],
+    return plot_saddle_points(update_parameters_with_gd=fns["update_parameters_with_gd"],
                               initialize_adam=fns["initialize_adam"],
                               update_parameters_with_adam=fns["update_parameters_with_adam"])
 
@@ -344,8 +372,8 @@ def _saddle_points() -> Figure:
 def _trajectories() -> Figure:
     from helpers.explorers.optimization import (
         SURFACES,
-        draw_trajectories,
         optimizer_methods,
+        plot_trajectories,
         trajectories,
     )
 
@@ -353,7 +381,7 @@ def _trajectories() -> Figure:
     trajs = trajectories(surface, optimizer_methods(**optimizer_fns(), beta1=0.9, beta2=0.99),
                          0.3, 100)
     fig = plt.figure(figsize=(7, 3), layout="constrained")
-    draw_trajectories(fig, surface, trajs, title="α = 0.3")
+    plot_trajectories(fig, surface, trajs, title="α = 0.3")
     return fig
 
 
@@ -361,14 +389,14 @@ def _trajectories() -> Figure:
 def _ewa_explorer() -> Figure:
     from helpers.explorers.optimization import explore_ewa
 
-    return explore_ewa(nb("05")["exponentially_weighted_average"], show=False).figure
+    return picture(explore_ewa(nb("05")["exponentially_weighted_average"], show=False))
 
 
 @figure("05-loss-surface-explorer")
 def _loss_surface_explorer() -> Figure:
     from helpers.explorers.optimization import explore_loss_surface
 
-    return explore_loss_surface(**optimizer_fns(), show=False).figure
+    return picture(explore_loss_surface(**optimizer_fns(), show=False))
 
 
 @figure("05-batch-size-explorer")
@@ -376,10 +404,11 @@ def _batch_size_explorer() -> Figure:
     from helpers.explorers.optimization import explore_batch_size
 
     ns = nb("05")
-    return explore_batch_size(ns["X_train"][:, :64], ns["Y_train"][:, :64], [2, 5, 2, 1],
-                              init=ns["glorot_uniform"], mini_batches=ns["random_mini_batches"],
-                              update=ns["update_parameters_with_gd"], num_epochs=5,
-                              sizes=(8, 16), show=False).figure
+    ex = explore_batch_size(ns["X_train"][:, :64], ns["Y_train"][:, :64], [2, 5, 2, 1],
+                            init=ns["glorot_uniform"], mini_batches=ns["random_mini_batches"],
+                            update=ns["update_parameters_with_gd"], num_epochs=5,
+                            sizes=(8, 16), show=False)
+    return picture(ex)
 
 
 # ---------------------------------------------------------------- 06 softmax
@@ -407,7 +436,7 @@ def _confusion() -> Figure:
 def _temperature_explorer() -> Figure:
     from helpers.explorers.softmax import explore_temperature
 
-    return explore_temperature(nb("06")["softmax"], show=False).figure
+    return picture(explore_temperature(nb("06")["softmax"], show=False))
 
 
 @figure("06-learning-rate-units-explorer")
@@ -415,10 +444,11 @@ def _learning_rate_units_explorer() -> Figure:
     from helpers.explorers.softmax import explore_learning_rate_and_units
 
     ns = nb("06")
-    return explore_learning_rate_and_units(
-        ns["X_train"][:, :200], ns["labels_train"][:, :200], ns["X_dev"][:, :100],
-        ns["labels_dev"][:, :100], softmax_cross_entropy=ns["softmax_cross_entropy"],
-        one_hot=ns["one_hot"], num_iterations=20, show=False).figure
+    ex = explore_learning_rate_and_units(
+      ns["X_train"][:, :200], ns["labels_train"][:, :200], ns["X_dev"][:, :100],
+      ns["labels_dev"][:, :100], softmax_cross_entropy=ns["softmax_cross_entropy"],
+      one_hot=ns["one_hot"], num_iterations=20, show=False)
+    return picture(ex)
 
 
 # ---------------------------------------------------------------- 07 hyperparameters
@@ -431,9 +461,8 @@ def _peak_score(learning_rate: float, n_h: int) -> float:
 def _cost_surfaces() -> Figure:
     from helpers.explorers.hyperparameters import plot_cost_surfaces, regression_data
 
-    fig, _ = plot_cost_surfaces(nb("07")["normalize_inputs"], *regression_data(),
-                                learning_rates=(0.1, 0.1))
-    return fig
+    return plot_cost_surfaces(nb("07")["normalize_inputs"], *regression_data(),
+                              learning_rates=(0.1, 0.1))
 
 
 @figure("07-grid-vs-random")
@@ -467,7 +496,7 @@ def _draw_bowl() -> Figure:
 
     problem = bowl(*regression_data())
     ax = axes((3.2, 3.2))
-    draw_bowl(ax, problem, descent(problem, 0.1, 300), title="raw inputs, α = 0.1")
+    layer(draw_bowl(ax, problem, descent(problem, 0.1, 300), title="raw inputs, α = 0.1"))
     return ax.figure
 
 
@@ -475,15 +504,16 @@ def _draw_bowl() -> Figure:
 def _normalization_explorer() -> Figure:
     from helpers.explorers.hyperparameters import explore_normalization, regression_data
 
-    return explore_normalization(nb("07")["normalize_inputs"], *regression_data(),
-                                 show=False).figure
+    ex = explore_normalization(nb("07")["normalize_inputs"], *regression_data(),
+                               show=False)
+    return picture(ex)
 
 
 @figure("07-search-trials-explorer")
 def _search_trials_explorer() -> Figure:
     from helpers.explorers.hyperparameters import explore_search_trials
 
-    return explore_search_trials(nb("07")["random_search"], show=False).figure
+    return picture(explore_search_trials(nb("07")["random_search"], show=False))
 
 
 # ---------------------------------------------------------------- 08 batch normalization
@@ -518,26 +548,23 @@ def _bn_learning_rate_explorer() -> Figure:
 
     ns = nb("08")
     known = {(1.0, True): batchnorm_runs()[(0.316, True)]}  # shown as α = 1: no extra training
-    return explore_learning_rate(ns["X_train"], ns["Y_train"], ns["X_test"], ns["Y_test"],
-                                 bn_fns(), known=known, show=False).figure
+    ex = explore_learning_rate(ns["X_train"], ns["Y_train"], ns["X_test"], ns["Y_test"],
+                               bn_fns(), known=known, show=False)
+    return picture(ex)
 
 
 @figure("08-batch-size-explorer")
 def _bn_batch_size_explorer() -> Figure:
     from helpers.explorers.batchnorm import explore_batch_size
 
-    ns = nb("08")
-    return explore_batch_size(ns["X_train"], ns["X_test"], ns["Y_test"],
-                              batchnorm_runs()[(0.316, True)], bn_fns(), show=False).figure
+    return picture(explore_batch_size(*bn_trained(), show=False))
 
 
 @figure("08-momentum-explorer")
 def _bn_momentum_explorer() -> Figure:
     from helpers.explorers.batchnorm import explore_momentum
 
-    ns = nb("08")
-    return explore_momentum(ns["X_train"], ns["X_test"], ns["Y_test"],
-                            batchnorm_runs()[(0.316, True)], bn_fns(), show=False).figure
+    return picture(explore_momentum(*bn_trained(), show=False))
 
 
 # ---------------------------------------------------------------- drawing and comparing

@@ -1,7 +1,8 @@
 """Plots in one consistent, colour-blind-safe style (Okabe & Ito's palette).
 
-Every figure has a title, labelled axes and a legend. The decision boundary is drawn over the
-training points with the accuracies in the title.
+Figures have titles and say what their marks are (axis labels, a legend, a colour bar or a note
+under the panels). The decision boundary is drawn over the training points with the accuracies
+in the title.
 
 One naming convention for the figure functions of helpers/ (this module, helpers/explorers/*;
 tests/test_figures.py draws every one of them and compares the pixels with its baselines):

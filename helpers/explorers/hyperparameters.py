@@ -267,8 +267,10 @@ def _toy_image(space, score_fn, x="learning_rate", y="epsilon", n=100, pad=0.3):
     return S, (x0, x1, y0, y1)
 
 
-def _draw_trials(ax, trials, space, score_fn, title, x="learning_rate", y="epsilon",
-                 background=None):
+def _plot_trials(ax: Axes, trials, space, score_fn, title, x="learning_rate", y="epsilon",
+                 background=None) -> Axes:
+    """One finished panel: the trials (best first) over the score landscape ``background``
+    (S, extent), with a rug of the distinct α tried. Returns ``ax``."""
     S, extent = background if background is not None else _toy_image(space, score_fn, x, y)
     ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap="cividis", vmin=0.5,
               vmax=0.95, interpolation="nearest")
@@ -284,6 +286,7 @@ def _draw_trials(ax, trials, space, score_fn, title, x="learning_rate", y="epsil
            xlim=extent[:2], ylim=extent[2:])
     ax.grid(False)
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.85)
+    return ax
 
 
 def plot_grid_vs_random(grid: list[dict], random: list[dict], space: dict = TOY_SPACE,
@@ -294,9 +297,9 @@ def plot_grid_vs_random(grid: list[dict], random: list[dict], space: dict = TOY_
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained", sharey=True)
     background = _toy_image(space, score_fn)
-    _draw_trials(axes[0], grid, space, score_fn, f"grid search: {len(grid)} trials",
+    _plot_trials(axes[0], grid, space, score_fn, f"grid search: {len(grid)} trials",
                  background=background)
-    _draw_trials(axes[1], random, space, score_fn, f"random search: {len(random)} trials",
+    _plot_trials(axes[1], random, space, score_fn, f"random search: {len(random)} trials",
                  background=background)
     fig.colorbar(axes[1].images[0], ax=axes, label="dev score (depends on α only)", shrink=0.9)
     return fig
@@ -309,8 +312,8 @@ def plot_search_trials(fig: Figure, result: dict, settings: dict, space: dict,
     a1, a2 = _two_axes(fig, top=0.91, sharey=True)
     g, r = result["trials"]["grid"], result["trials"]["random"]
     background = result["background"]
-    _draw_trials(a1, g, space, score_fn, f"grid: {len(g)} trials", background=background)
-    _draw_trials(a2, r, space, score_fn, f"your random search: {len(r)} trials",
+    _plot_trials(a1, g, space, score_fn, f"grid: {len(g)} trials", background=background)
+    _plot_trials(a2, r, space, score_fn, f"your random search: {len(r)} trials",
                  background=background)
     return fig
 

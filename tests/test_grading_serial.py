@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from grading import course as C
-from grading.settings import Course
 from tests import serial_nbgrader as serial
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
@@ -27,18 +26,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_serial")]
 
 
 def test_parallel_equals_serial_nbgrader(tmp_path):
-    course = Course(source_dir=FIXTURE / "notebooks", root=tmp_path / "ours", workspace=tmp_path / "ws",
-                    extra_dirs=())
+    course, subs = M.collected_course(tmp_path, {s: s for s in HONEST})
+    serial_root = tmp_path / "serial"
+    shutil.copytree(course.root, serial_root)
     with redirect_stdout(io.StringIO()):
-        C.release(course)
-        subs = M.submissions(course.root / "release" / AID / f"{AID}.ipynb")
-        for student in HONEST:
-            d = tmp_path / "subs" / student
-            d.mkdir(parents=True)
-            (d / f"{AID}.ipynb").write_text(C.nbformat.writes(subs[student][0]))
-        C.collect(course, tmp_path / "subs")
-        serial_root = tmp_path / "serial"
-        shutil.copytree(course.root, serial_root)
         outcomes = C.autograde(course, workers=2)
     r = serial.autograde(serial_root, AID, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -156,7 +156,7 @@ def bench_notebook(server: LabServer, chromium: Chromium, path: Path, args, page
     return result, nb.page
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
     ap.add_argument("--moves", type=int, default=20, help="arrow-key moves per slider")
@@ -244,7 +244,7 @@ def print_run_all_and_verdict(results: list[dict]) -> None:
                                                 if slow else ""))
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     reason = skip_reason()
     if reason:

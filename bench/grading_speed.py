@@ -22,8 +22,6 @@ import argparse
 import io
 import os
 import shutil
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from grading import course as C  # noqa: E402
 from grading import notebooks as N  # noqa: E402
-from grading.settings import KERNEL_ENV, Course  # noqa: E402
+from grading.settings import Course  # noqa: E402
+from tests import serial_nbgrader as serial  # noqa: E402
 
 
 def half_done(info: N.SourceInfo):
@@ -47,20 +46,6 @@ def half_done(info: N.SourceInfo):
         if N.grade_id(cell) in answers:
             cell.source = answers[N.grade_id(cell)]
     return nb
-
-
-def auto_scores(db_path: Path) -> dict[tuple[str, str, str], float]:
-    db = sqlite3.connect(db_path)
-    rows = db.execute(
-        """SELECT student.id, assignment.name, base_cell.name, grade.auto_score FROM grade
-           JOIN base_cell ON grade.cell_id = base_cell.id
-           JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id
-           JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id
-           JOIN assignment ON submitted_assignment.assignment_id = assignment.id
-           JOIN student ON submitted_assignment.student_id = student.id"""
-    ).fetchall()
-    db.close()
-    return {(s, a, g): float(x) for s, a, g, x in rows if x is not None}
 
 
 def write_submissions(sources: list[Path], infos: dict, subs: Path, n: int) -> None:
@@ -78,46 +63,43 @@ def write_submissions(sources: list[Path], infos: dict, subs: Path, n: int) -> N
 
 
 def serial_nbgrader(sources: list[Path], serial_root: Path) -> tuple[float, dict[str, float]]:
-    """Plain serial nbgrader, one `nbgrader autograde` per notebook: (total s, s per notebook)."""
-    env = {**os.environ, **KERNEL_ENV}
-    env.pop("NBGRADER_EXECUTION", None)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.pop(k, None)
+    """Plain serial nbgrader, one `nbgrader autograde` per notebook, BLAS free to use every core:
+    (total s, s per notebook)."""
     times = {}
     t0 = time.perf_counter()
     for p in sources:
         t = time.perf_counter()
-        r = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "autograde", p.stem, "--force",
-             f"--CourseDirectory.root={serial_root}"],
-            cwd=REPO / "grading", env=env, capture_output=True, text=True,
-        )
+        r = serial.autograde(serial_root, p.stem, one_blas_thread=False)
         times[p.stem] = time.perf_counter() - t
         if r.returncode != 0:
             print(f"serial nbgrader failed on {p.stem}:\n{r.stderr[-2000:]}")
     return time.perf_counter() - t0, times
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=20, help="number of submissions (default 20)")
     ap.add_argument("--notebooks", nargs="*", help="only notebooks starting with these prefixes")
     ap.add_argument("--workers", type=int, default=os.cpu_count(), help="local workers")
     ap.add_argument("--scheduler", help="address of a Dask scheduler")
     ap.add_argument("--keep", action="store_true", help="keep the temporary course folders")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def select_sources(prefixes: list[str] | None) -> list[Path]:
+    """The course's source notebooks (the tests' fixture course while notebooks/ is empty)
+    whose names start with one of ``prefixes`` (all when None or empty)."""
     course = Course()
     if not course.sources():
         print("no notebooks in notebooks/ yet: using the tests' fixture course")
         course = Course(source_dir=REPO / "tests" / "fixtures" / "grading" / "notebooks")
-    sources = [p for p in course.sources()
-               if not args.notebooks or any(p.stem.startswith(x) for x in args.notebooks)]
-    if not sources:
-        print("no notebook matches --notebooks", args.notebooks)
-        return 2
-    tmp = Path(tempfile.mkdtemp(prefix="grading-bench-"))
+    return [p for p in course.sources()
+            if not prefixes or any(p.stem.startswith(x) for x in prefixes)]
+
+
+def make_courses(sources: list[Path], n: int, tmp: Path) -> tuple[Course, Path]:
+    """A released course under ``tmp`` with ``n`` collected submissions (ours), and a copy of
+    its root for the serial nbgrader run: (our course, the serial root)."""
     src_dir = tmp / "notebooks"
     src_dir.mkdir()
     for p in sources:
@@ -126,41 +108,61 @@ def main() -> int:
     with redirect_stdout(io.StringIO()):
         C.release(ours)
     infos = {p.stem: N.load_source(src_dir / p.name) for p in sources}
-    subs = tmp / "subs"
-    write_submissions(sources, infos, subs, args.n)
+    write_submissions(sources, infos, tmp / "subs", n)
     with redirect_stdout(io.StringIO()):
-        C.collect(ours, subs)
-    serial_root = tmp / "serial"
-    shutil.copytree(ours.root, serial_root)
-    print(f"{args.n} submissions over {len(sources)} notebook(s): "
-          f"{', '.join(p.stem for p in sources)}")
+        C.collect(ours, tmp / "subs")
+    shutil.copytree(ours.root, tmp / "serial")
+    return ours, tmp / "serial"
 
-    # 1. plain serial nbgrader, one `nbgrader autograde` per notebook (all students)
-    serial, serial_times = serial_nbgrader(sources, serial_root)
 
-    # 2. ours, in parallel
-    t0 = time.perf_counter()
-    with redirect_stdout(io.StringIO()):
-        outcomes = C.autograde(ours, workers=args.workers, scheduler=args.scheduler)
-    parallel = time.perf_counter() - t0
-
-    a, b = auto_scores(serial_root / "gradebook.db"), auto_scores(ours.db_path)
-    same = a == b
-    print(f"serial nbgrader autograde : {serial:8.1f} s")
+def print_figures(args: argparse.Namespace, sources: list[Path], serial_s: float,
+                  serial_times: dict[str, float], parallel_s: float, outcomes: dict) -> None:
+    print(f"serial nbgrader autograde : {serial_s:8.1f} s")
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{args.workers} local workers"
-    print(f"parallel (ours, {where}): {parallel:8.1f} s")
-    print(f"speed-up                  : {serial / parallel:8.2f}x  (target >= 1.8x on 2 cores)")
+    print(f"parallel (ours, {where}): {parallel_s:8.1f} s")
+    print(f"speed-up                  : {serial_s / parallel_s:8.2f}x  (target >= 1.8x on 2 cores)")
     print("per notebook (serial nbgrader s/submission | ours: kernel s/submission):")
     for p in sources:
         n = sum(1 for (_s, aid) in outcomes if aid == p.stem)
         mine = [o.seconds for (s, aid), o in outcomes.items() if aid == p.stem]
         print(f"  {p.stem:28s} {serial_times[p.stem] / max(n, 1):7.1f} | "
               f"{sum(mine) / max(len(mine), 1):7.1f}   ({n} submissions)")
+
+
+def compare_scores(a: dict, b: dict) -> bool:
+    """Print whether the serial (``a``) and our (``b``) gradebooks agree, and where not."""
+    same = a == b
     print(f"scores identical: {same}  ({len(a)} grades compared)")
     if not same:
         for key in sorted(set(a) | set(b)):
             if a.get(key) != b.get(key):
                 print(f"  {key}: serial {a.get(key)} vs ours {b.get(key)}")
+    return same
+
+
+def main() -> int:
+    args = parse_args()
+    sources = select_sources(args.notebooks)
+    if not sources:
+        print("no notebook matches --notebooks", args.notebooks)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="grading-bench-"))
+    ours, serial_root = make_courses(sources, args.n, tmp)
+    print(f"{args.n} submissions over {len(sources)} notebook(s): "
+          f"{', '.join(p.stem for p in sources)}")
+
+    # 1. plain serial nbgrader, one `nbgrader autograde` per notebook (all students)
+    serial_s, serial_times = serial_nbgrader(sources, serial_root)
+
+    # 2. ours, in parallel
+    t0 = time.perf_counter()
+    with redirect_stdout(io.StringIO()):
+        outcomes = C.autograde(ours, workers=args.workers, scheduler=args.scheduler)
+    parallel_s = time.perf_counter() - t0
+
+    print_figures(args, sources, serial_s, serial_times, parallel_s, outcomes)
+    same = compare_scores(serial.auto_scores(serial_root / "gradebook.db"),
+                          serial.auto_scores(ours.db_path))
     if args.keep:
         print(f"kept {tmp}")
     else:

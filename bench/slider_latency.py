@@ -156,7 +156,7 @@ def bench_notebook(server: LabServer, chromium: Chromium, path: Path, args, page
     return result, nb.page
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
     ap.add_argument("--moves", type=int, default=20, help="arrow-key moves per slider")
@@ -166,17 +166,21 @@ def main(argv=None) -> int:
     ap.add_argument("--img-dir", default=str(ROOT / "docs" / "img"))
     ap.add_argument("--timeout", type=float, default=600, help="seconds for one Run All")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
-    reason = skip_reason()
-    if reason:
-        print(f"cannot run: {reason}")
-        return 2
+
+def notebook_paths(args: argparse.Namespace) -> list[Path]:
+    """The notebooks named (after the fixture with --fixture); none named: notebooks/*.ipynb,
+    or the fixture while there are none."""
     if args.fixture:
-        paths = [FIXTURE, *(p.resolve() for p in args.notebooks)]
-    else:
-        paths = ([p.resolve() for p in args.notebooks]
-                 or sorted((ROOT / "notebooks").glob("*.ipynb")) or [FIXTURE])
+        return [FIXTURE, *(p.resolve() for p in args.notebooks)]
+    return ([p.resolve() for p in args.notebooks]
+            or sorted((ROOT / "notebooks").glob("*.ipynb")) or [FIXTURE])
+
+
+def bench_all(paths: list[Path], args: argparse.Namespace) -> list[dict]:
+    """bench_notebook's result for every notebook, in one JupyterLab page (a notebook that
+    fails gets {"notebook", "error", "explorers": []}); each printed as it is done."""
     results = []
     with LabServer(paths) as server, Chromium() as chromium:
         page = None
@@ -188,18 +192,25 @@ def main(argv=None) -> int:
                 res = {"notebook": path.name, "error": f"{type(exc).__name__}: {exc}",
                        "explorers": []}
             results.append(res)
-            if "error" in res:
-                print(f"    FAILED: {res['error']}")
-                continue
-            print(f"    Run All in the browser: {res['run_all_s']:.1f} s "
-                  f"({len(res['problems'])} error(s))", flush=True)
-            for p in res["problems"] + [f"(warning) {w}" for w in res["warnings"]]:
-                print("    " + p.replace("\n", "\n    "))
-            for row in res["explorers"]:
-                print(f"    {row['name']}: p50 {row['p50']:.0f} ms, p95 {row['p95']:.0f} ms "
-                      f"over {row['moves']} moves" + (f" -> {row['image']}" if 'image' in row
-                                                      else ""), flush=True)
+            print_notebook(res)
+    return results
 
+
+def print_notebook(res: dict) -> None:
+    if "error" in res:
+        print(f"    FAILED: {res['error']}")
+        return
+    print(f"    Run All in the browser: {res['run_all_s']:.1f} s "
+          f"({len(res['problems'])} error(s))", flush=True)
+    for p in res["problems"] + [f"(warning) {w}" for w in res["warnings"]]:
+        print("    " + p.replace("\n", "\n    "))
+    for row in res["explorers"]:
+        print(f"    {row['name']}: p50 {row['p50']:.0f} ms, p95 {row['p95']:.0f} ms "
+              f"over {row['moves']} moves" + (f" -> {row['image']}" if 'image' in row
+                                              else ""), flush=True)
+
+
+def print_latency_table(results: list[dict]) -> None:
     print("\nSlider latency, key press -> new picture painted (target p95 <= "
           f"{TARGET_MS:.0f} ms)")
     head = (f"{'notebook':<28} {'explorer':<24} {'moves':>5} {'p50':>6} {'p95':>6} {'max':>6}  "
@@ -219,6 +230,9 @@ def main(argv=None) -> int:
     if load:
         print(f"load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
               f"on {os.cpu_count()} cores")
+
+
+def print_run_all_and_verdict(results: list[dict]) -> None:
     print("\nRun All in the browser:")
     for res in results:
         wall = f"{res['run_all_s']:.1f} s" if "run_all_s" in res else res.get("error", "?")
@@ -228,6 +242,17 @@ def main(argv=None) -> int:
     print(f"\n{'all explorers meet' if not slow else f'{len(slow)} explorer(s) miss'} the "
           f"p95 <= {TARGET_MS:.0f} ms target" + (": " + ", ".join(f"{n}/{e}" for n, e in slow)
                                                 if slow else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    reason = skip_reason()
+    if reason:
+        print(f"cannot run: {reason}")
+        return 2
+    results = bench_all(notebook_paths(args), args)
+    print_latency_table(results)
+    print_run_all_and_verdict(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

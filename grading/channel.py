@@ -310,6 +310,21 @@ def _keys(node: dict, required: set, optional: set = frozenset()) -> None:
         raise ChannelError(f"a malformed node with keys {sorted(keys)[:8]}")
 
 
+def tf_node(tf: Any, obj: Any, enc: Encoder, symbolic: str) -> dict | None:
+    """The node of a TensorFlow variable (its values and a reference id), eager tensor (its
+    values) or dtype (its name), for both sides' adapters; None for anything else. ``tf`` is the
+    imported tensorflow module; ``symbolic``: the error for a tensor that has no values."""
+    if isinstance(obj, tf.Variable):
+        return {"$x": "variable", "v": enc.array(np.asarray(obj.numpy())), "id": enc.register(obj)}
+    if isinstance(obj, tf.Tensor):
+        if not hasattr(obj, "numpy"):
+            raise ChannelError(symbolic)
+        return {"$x": "tensor", "v": enc.array(np.asarray(obj.numpy()))}
+    if isinstance(obj, tf.dtypes.DType):
+        return {"$x": "dtype", "name": obj.name}
+    return None
+
+
 def tensor_values(node: dict, dec: Decoder) -> np.ndarray:
     """The checked values of a TensorFlow tensor/variable node (both sides' adapters)."""
     _keys(node, {"$x", "v"}, {"id", "trainable"})

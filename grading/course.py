@@ -611,7 +611,32 @@ def autograde(
         say("nothing to grade")
         return {}
     protected = _protected_files(course)
-    outcomes, notebooks, tasks, meta = {}, {}, [], {}
+    tasks, found, done = _make_tasks(course, infos, raws, limits, sandbox)
+    where = (f"the Dask cluster at {scheduler}" if scheduler
+             else f"{workers or os.cpu_count()} local worker(s)")
+    say(f"grading {len(tasks)} submission(s) with {where}")
+    done.update(_grade(tasks, found, infos, workers, scheduler, retries, backoff))
+    outcomes = {key: o for key, (o, _nb) in done.items()}
+    _restore_protected(course, protected)
+    _write_results(course, infos, outcomes, {key: nb for key, (_o, nb) in done.items()}, limits)
+    for (sid, aid), o in outcomes.items():
+        state[f"{sid}/{aid}"] = {"status": o.status, "reason": o.reason,
+                                 "digest": _job_digest(infos[aid], raws[(sid, aid)])}
+    _save_state(course, state)
+    _write_report(course, outcomes, state)
+    return outcomes
+
+
+# (student, notebook) -> its outcome and its autograded notebook (None when not graded)
+Graded = dict[tuple[str, str], tuple[Outcome, nbformat.NotebookNode | None]]
+
+
+def _make_tasks(course: Course, infos: dict[str, N.SourceInfo],
+                raws: dict[tuple[str, str], bytes], limits: Limits, sandbox: bool
+                ) -> tuple[list[dict], dict[tuple[str, str], tuple[list[str], list[str]]], Graded]:
+    """(the grading tasks, {(student, notebook): (problems found, review flags)} of each task,
+    the outcomes of the unreadable submissions: every test 0, no task)."""
+    tasks, found, unreadable = [], {}, {}
     for (sid, aid), raw in raws.items():
         info = infos[aid]
         task, asm, problems = make_task(info, raw, [sid, aid], limits, sandbox=sandbox,
@@ -620,30 +645,27 @@ def autograde(
                            else N.learner_code(asm))
         if task is None:
             tests = {g: {"status": "not run", "message": "unreadable notebook"} for g in info.points}
-            outcomes[(sid, aid)] = Outcome(sid, aid, 0.0, info.max_score, tests, problems,
-                                           ["the notebook could not be read; every test scores 0"],
-                                           sus)
-            notebooks[(sid, aid)] = N.assemble(info, None).nb
+            unreadable[(sid, aid)] = (
+                Outcome(sid, aid, 0.0, info.max_score, tests, problems,
+                        ["the notebook could not be read; every test scores 0"], sus),
+                N.assemble(info, None).nb)
             continue
         tasks.append(task)
-        meta[(sid, aid)] = (problems, sus)
-    where = (f"the Dask cluster at {scheduler}" if scheduler
-             else f"{workers or os.cpu_count()} local worker(s)")
-    say(f"grading {len(tasks)} submission(s) with {where}")
+        found[(sid, aid)] = (problems, sus)
+    return tasks, found, unreadable
+
+
+def _grade(tasks: list[dict], found: dict, infos: dict[str, N.SourceInfo], workers: int | None,
+           scheduler: str | None, retries: int, backoff: float) -> Graded:
+    """Run the tasks (retrying infrastructure failures) and say each score as it arrives."""
+    graded: Graded = {}
     for res in grade_with_retries(tasks, workers, scheduler, retries, backoff):
         key = tuple(res["id"])
-        outcomes[key], notebooks[key] = _outcome(infos[key[1]], res, *meta[key])
-        o = outcomes[key]
+        o, nb = _outcome(infos[key[1]], res, *found[key])
+        graded[key] = (o, nb)
         shown = f"{o.score:g} / {o.max_score:g}" if o.status == GRADED else "NOT GRADED"
         say(f"  {o.student} / {o.assignment}: {shown}  ({res.get('seconds', 0.0):.1f} s)")
-    _restore_protected(course, protected)
-    _write_results(course, infos, outcomes, notebooks, limits)
-    for (sid, aid), o in outcomes.items():
-        state[f"{sid}/{aid}"] = {"status": o.status, "reason": o.reason,
-                                 "digest": _job_digest(infos[aid], raws[(sid, aid)])}
-    _save_state(course, state)
-    _write_report(course, outcomes, state)
-    return outcomes
+    return graded
 
 
 def _check_ready(course: Course, limits: Limits, sandbox: bool) -> None:
@@ -885,9 +907,26 @@ def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     if not course.db_path.exists():
         raise GradingError("no gradebook yet: run `python -m grading release` first")
-    infos = _load_sources(course)
     missing = set(not_graded(course))
-    rows = []
+    rows = _grade_rows(course, _load_sources(course), missing)
+    long_path, wide_path = out / "grades_long.csv", out / "grades.csv"
+    _write_long(long_path, rows)
+    _write_wide(wide_path, rows)
+    say(f"wrote {wide_path} and {long_path}")
+    if missing:
+        say(f"{len(missing)} submission(s) are NOT GRADED (marked '{NOT_GRADED_CELL}', not 0): "
+            "run `python -m grading autograde` again")
+    return wide_path, long_path
+
+
+# (student, notebook, exercise, test, score or None when not graded, max score)
+Row = tuple[str, str, str, str, float | None, float]
+
+
+def _grade_rows(course: Course, infos: dict[str, N.SourceInfo], missing: set[str]) -> list[Row]:
+    """A row per student and test of every notebook in the gradebook, in the source's test
+    order; a notebook a student did not submit scores 0, one NOT GRADED (``missing``) None."""
+    rows: list[Row] = []
     with _gradebook(course) as gb:
         assignments = sorted(a.name for a in gb.assignments)
         students = sorted(s.id for s in gb.students)
@@ -898,22 +937,39 @@ def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
                     sub = gb.find_submission(aid, sid)
                 except Exception:
                     sub = None
-                order = list(info.points) if info else []
-                for nb in (sub.notebooks if sub else []):
-                    grades = sorted(nb.grades, key=lambda g: (
-                        order.index(g.name) if g.name in order else len(order), g.name))
-                    for grade in grades:
-                        score = None if f"{sid}/{aid}" in missing else float(grade.score or 0.0)
-                        ex = info.exercise_of(grade.name) if info else grade.name
-                        rows.append((sid, aid, ex, grade.name, score, float(grade.max_score)))
-                if sub is None and info:
-                    for g, pts in info.points.items():
-                        rows.append((sid, aid, info.exercise_of(g), g, 0.0, pts))
-    long_path = out / "grades_long.csv"
-    with open(long_path, "w", newline="", encoding="utf-8") as fh:
+                if sub is not None:
+                    rows += _submission_rows(sub, info, sid, aid, f"{sid}/{aid}" in missing)
+                elif info:
+                    rows += [(sid, aid, info.exercise_of(g), g, 0.0, pts)
+                             for g, pts in info.points.items()]
+    return rows
+
+
+def _submission_rows(sub, info: N.SourceInfo | None, sid: str, aid: str,
+                     not_graded: bool) -> list[Row]:
+    """The rows of one gradebook submission (score None when it is NOT GRADED)."""
+    order = list(info.points) if info else []
+    rows: list[Row] = []
+    for nb in sub.notebooks:
+        grades = sorted(nb.grades, key=lambda g: (
+            order.index(g.name) if g.name in order else len(order), g.name))
+        for grade in grades:
+            score = None if not_graded else float(grade.score or 0.0)
+            ex = info.exercise_of(grade.name) if info else grade.name
+            rows.append((sid, aid, ex, grade.name, score, float(grade.max_score)))
+    return rows
+
+
+def _write_long(path: Path, rows: list[Row]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["student", "notebook", "exercise", "test", "score", "max_score"])
         w.writerows([(*r[:4], NOT_GRADED_CELL if r[4] is None else r[4], r[5]) for r in rows])
+
+
+def _write_wide(path: Path, rows: list[Row]) -> None:
+    """A row per student, a column per exercise, per notebook and the total; then the maxima
+    (from the first student's rows: every student has the same tests)."""
     cols: list[str] = []
     table: dict[str, dict[str, float | None]] = {}
     maxes: dict[str, float] = {}
@@ -928,18 +984,12 @@ def export(course: Course, out: Path | str | None = None) -> tuple[Path, Path]:
             for col in (f"{aid}:{ex}", f"{aid}:total", "total"):
                 maxes[col] = maxes.get(col, 0.0) + mx
     order = sorted(cols, key=lambda c: (c == "total", c.split(":")[0], c.endswith(":total")))
-    wide_path = out / "grades.csv"
-    with open(wide_path, "w", newline="", encoding="utf-8") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["student", *order])
         w.writerow(["(max)", *[f"{maxes.get(c, 0.0):g}" for c in order]])
         for sid in sorted(table):
             w.writerow([sid, *[_cell(table[sid].get(c, 0.0)) for c in order]])
-    say(f"wrote {wide_path} and {long_path}")
-    if missing:
-        say(f"{len(missing)} submission(s) are NOT GRADED (marked '{NOT_GRADED_CELL}', not 0): "
-            "run `python -m grading autograde` again")
-    return wide_path, long_path
 
 
 NOT_GRADED_CELL = "not graded"

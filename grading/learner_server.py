@@ -79,20 +79,15 @@ class TFAdapter:
         return sys.modules.get("tensorflow")
 
     def encode(self, obj: Any, enc: C.Encoder, depth: int) -> dict | None:
+        """A variable, tensor or dtype as its node; the tensors of a result are kept in
+        ``enc.tf_out`` (the outputs a later vjp request differentiates)."""
         tf = self.tf()
         if tf is None:
             return None
-        if isinstance(obj, tf.Variable):
-            node = {"$x": "variable", "v": enc.array(obj.numpy()), "id": enc.register(obj)}
-            return node
-        if isinstance(obj, tf.Tensor):
-            if not hasattr(obj, "numpy"):
-                raise C.ChannelError("a symbolic tensor cannot be sent")
+        node = C.tf_node(tf, obj, enc, "a symbolic tensor cannot be sent")
+        if node is not None and node["$x"] == "tensor":
             getattr(enc, "tf_out", []).append(obj)
-            return {"$x": "tensor", "v": enc.array(np.asarray(obj.numpy()))}
-        if isinstance(obj, tf.dtypes.DType):
-            return {"$x": "dtype", "name": obj.name}
-        return None
+        return node
 
     def decode(self, node: dict, dec: C.Decoder, depth: int) -> Any:
         import tensorflow as tf

@@ -306,15 +306,33 @@ def assemble(source: SourceInfo, submitted: NotebookNode | None, hidden: bool = 
     ``submitted`` is None when the submission could not be read: then every answer is empty.
     With ``hidden=False`` (the learner's self-check) hidden tests are left out.
     """
-    problems: list[str] = []
-    src_cells = source.nb.cells
-    src_gids = {grade_id(c): c for c in src_cells if grade_id(c)}
-    src_ids = {c.get("id"): c for c in src_cells if c.get("id") and not grade_id(c)}
     sub_cells = list(submitted.cells) if submitted is not None else []
+    first, attached, problems = _match_submission(source, sub_cells, hidden)
+    cells, roles, rebuilt_problems, deleted = _rebuild(
+        source, first, attached, hidden, submitted is not None)
+    _unique_ids(cells)
+    reimports, course_names = _course_bindings(source)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = copy.deepcopy(source.nb.metadata)  # the course's kernelspec, never the learner's
+    nb.cells = cells
+    return Assembled(nb, roles, problems + rebuilt_problems, deleted, reimports, course_names)
 
+
+# An anchor: the source cell a learner's added cells follow — ("gid", grade_id) or ("id", cell id);
+# None for cells above every source cell.
+Anchor = tuple[str, str] | None
+
+
+def _match_submission(source: SourceInfo, sub_cells: list, hidden: bool
+                      ) -> tuple[dict[str, dict], dict[Anchor, list[NotebookNode]], list[str]]:
+    """Read a submission's cells against the source: (the first submitted cell of each source
+    grade_id, the learner's added cells by the anchor they follow, the problems found)."""
+    src_gids = {grade_id(c): c for c in source.nb.cells if grade_id(c)}
+    src_ids = {c.get("id"): c for c in source.nb.cells if c.get("id") and not grade_id(c)}
     first: dict[str, dict] = {}
-    attached: dict[object, list[NotebookNode]] = {}
-    anchor: object = None
+    attached: dict[Anchor, list[NotebookNode]] = {}
+    problems: list[str] = []
+    anchor: Anchor = None
     for n, cell in enumerate(sub_cells):
         if not isinstance(cell, dict):
             problems.append(f"cell {n} is not a cell; ignored")
@@ -326,103 +344,144 @@ def assemble(source: SourceInfo, submitted: NotebookNode | None, hidden: bool = 
             continue
         if gid in src_gids and gid not in first:
             first[gid] = cell
-            src_cell = src_gids[gid]
-            if is_solution(src_cell) and not is_solution(cell):
-                problems.append(f"cell {gid!r}: its nbgrader metadata was changed")
-            if is_test(src_cell):
-                if source_text(cell).strip() != source_text(src_cell).strip() and hidden:
-                    # the learner sees only the visible part; compare with that
-                    if source_text(cell).strip() != strip_hidden(source_text(src_cell)).strip():
-                        problems.append(f"test cell {gid!r} was edited; the original was graded")
-                try:
-                    pts = float(meta(cell).get("points", -1))
-                except (TypeError, ValueError):
-                    pts = -1
-                if pts != source.points.get(gid):
-                    problems.append(f"test cell {gid!r}: points changed; the course's points used")
+            problems += _graded_cell_problems(source, src_gids[gid], cell, gid, hidden)
             anchor = ("gid", gid)
             continue
-        if gid in src_gids:
-            problems.append(f"a second cell claims grade_id {gid!r}; run as an ordinary cell")
-        elif meta(cell):
-            if gid or meta(cell).get("grade") or meta(cell).get("solution"):
-                problems.append(
-                    f"cell {n} carries nbgrader metadata unknown to the course"
-                    f" ({gid or 'no grade_id'}); run as an ordinary cell"
-                )
+        problems += _foreign_metadata_problems(n, cell, gid, gid in src_gids)
         cid = cell.get("id")
         if gid is None and cid in src_ids and not meta(cell):
             anchor = ("id", cid)
             continue
-        if ctype == "raw":
-            continue
-        attached.setdefault(anchor, []).append(_clean_cell(cell, ctype, source_text(cell)))
+        if ctype != "raw":
+            attached.setdefault(anchor, []).append(_clean_cell(cell, ctype, source_text(cell)))
+    return first, attached, problems
 
-    out: list[NotebookNode] = list(attached.get(None, []))
-    roles: list[str] = [STUDENT] * len(out)
+
+def _graded_cell_problems(source: SourceInfo, src_cell: dict, cell: dict, gid: str,
+                          hidden: bool) -> list[str]:
+    """What the learner changed in the submitted copy of a source answer or test cell."""
+    problems = []
+    if is_solution(src_cell) and not is_solution(cell):
+        problems.append(f"cell {gid!r}: its nbgrader metadata was changed")
+    if is_test(src_cell):
+        if source_text(cell).strip() != source_text(src_cell).strip() and hidden:
+            # the learner sees only the visible part; compare with that
+            if source_text(cell).strip() != strip_hidden(source_text(src_cell)).strip():
+                problems.append(f"test cell {gid!r} was edited; the original was graded")
+        try:
+            pts = float(meta(cell).get("points", -1))
+        except (TypeError, ValueError):
+            pts = -1
+        if pts != source.points.get(gid):
+            problems.append(f"test cell {gid!r}: points changed; the course's points used")
+    return problems
+
+
+def _foreign_metadata_problems(n: int, cell: dict, gid: str | None, known: bool) -> list[str]:
+    """A learner's cell (the ``n``-th) that claims a grade_id already taken (``known``) or
+    carries nbgrader metadata the course does not have: it runs as an ordinary cell."""
+    if known:
+        return [f"a second cell claims grade_id {gid!r}; run as an ordinary cell"]
+    if meta(cell) and (gid or meta(cell).get("grade") or meta(cell).get("solution")):
+        return [f"cell {n} carries nbgrader metadata unknown to the course"
+                f" ({gid or 'no grade_id'}); run as an ordinary cell"]
+    return []
+
+
+def _rebuild(source: SourceInfo, first: dict[str, dict],
+             attached: dict[Anchor, list[NotebookNode]], hidden: bool, readable: bool
+             ) -> tuple[list[NotebookNode], list[str], list[str], list[str]]:
+    """The source's cells in order, each followed by the learner's cells anchored to it:
+    (cells, their roles, problems, grade_ids of deleted test cells). ``readable``: the
+    submission could be read (else a missing test cell is not "deleted")."""
+    cells: list[NotebookNode] = list(attached.get(None, []))
+    roles: list[str] = [STUDENT] * len(cells)
+    problems: list[str] = []
     deleted: list[str] = []
-    reimports: list[str] = []
-    course_names: set[str] = set()
-    protected = set(source.solutions)
-    for sc in src_cells:
+    for sc in source.nb.cells:
         gid = grade_id(sc)
-        ctype = sc.get("cell_type", "code")
-        md = {"nbgrader": copy.deepcopy(meta(sc))} if meta(sc) else None
-        if gid and is_solution(sc):
-            sub = first.get(gid)
-            if sub is None:
-                problems.append(f"answer cell {gid!r} is missing from the submission")
-                text = ""
-            else:
-                text = source_text(sub)
-            if ctype == "code":  # what the course expects this answer to define (for the grader)
-                funcs, values = functions_defined(source_text(sc))
-                md = {**(md or {}), BINDS_KEY: {"functions": sorted(funcs), "values": sorted(values)}}
-            out.append(_clean_cell(sc, ctype, text, md))
-            roles.append(STUDENT if ctype == "code" else SOURCE)
-        elif gid and is_test(sc):
-            text = source_text(sc) if hidden else strip_hidden(source_text(sc))
-            cell = _clean_cell(sc, ctype, text, md)
-            if gid not in first and submitted is not None:
-                deleted.append(gid)
-                problems.append(f"test cell {gid!r} was deleted from the submission: it scores 0")
-                cell.outputs = [
-                    nbformat.v4.new_output(
-                        "stream",
-                        name="stdout",
-                        text="This test cell was deleted from the submission; it scores 0.\n",
-                    )
-                ]
-                roles.append(DELETED)
-            else:
-                roles.append(TEST)
-            out.append(cell)
-        else:
-            out.append(_clean_cell(sc, ctype, source_text(sc), md))
-            roles.append(SOURCE)
-            if ctype == "code":
-                course_names.update(top_level_names(source_text(sc)))
-                for line in top_level_imports(source_text(sc)):
-                    names = _bound_names(line)
-                    if names and not (names & protected) and line not in reimports:
-                        reimports.append(line)
-        key = ("gid", gid) if gid else ("id", sc.get("id"))
-        extra = attached.get(key, [])
-        out.extend(extra)
+        cell, role, problem = _rebuilt_cell(sc, first, hidden, readable)
+        cells.append(cell)
+        roles.append(role)
+        if problem:
+            problems.append(problem)
+        if role == DELETED:
+            deleted.append(gid)
+        extra = attached.get(("gid", gid) if gid else ("id", sc.get("id")), [])
+        cells.extend(extra)
         roles.extend([STUDENT] * len(extra))
+    return cells, roles, problems, deleted
 
+
+def _rebuilt_cell(sc: dict, first: dict[str, dict], hidden: bool, readable: bool
+                  ) -> tuple[NotebookNode, str, str | None]:
+    """One source cell as it is executed: (cell, role, the problem it reveals or None)."""
+    gid = grade_id(sc)
+    ctype = sc.get("cell_type", "code")
+    md = {"nbgrader": copy.deepcopy(meta(sc))} if meta(sc) else None
+    if gid and is_solution(sc):
+        return _answer_cell(sc, ctype, md, first.get(gid))
+    if gid and is_test(sc):
+        return _test_cell(sc, ctype, md, hidden, deleted=readable and gid not in first)
+    return _clean_cell(sc, ctype, source_text(sc), md), SOURCE, None
+
+
+def _answer_cell(sc: dict, ctype: str, md: dict | None, sub: dict | None
+                 ) -> tuple[NotebookNode, str, str | None]:
+    """A source answer cell holding the learner's answer (``sub``, None when missing); a code
+    answer carries what the source answer binds (BINDS_KEY), for the grader."""
+    gid = grade_id(sc)
+    problem = None if sub is not None else f"answer cell {gid!r} is missing from the submission"
+    text = source_text(sub) if sub is not None else ""
+    if ctype == "code":
+        funcs, values = functions_defined(source_text(sc))
+        md = {**(md or {}), BINDS_KEY: {"functions": sorted(funcs), "values": sorted(values)}}
+    return _clean_cell(sc, ctype, text, md), STUDENT if ctype == "code" else SOURCE, problem
+
+
+def _test_cell(sc: dict, ctype: str, md: dict | None, hidden: bool, deleted: bool
+               ) -> tuple[NotebookNode, str, str | None]:
+    """A source test cell (hidden tests left out unless ``hidden``); one the learner deleted
+    scores 0 and says so in its output."""
+    text = source_text(sc) if hidden else strip_hidden(source_text(sc))
+    cell = _clean_cell(sc, ctype, text, md)
+    if not deleted:
+        return cell, TEST, None
+    cell.outputs = [nbformat.v4.new_output(
+        "stream", name="stdout",
+        text="This test cell was deleted from the submission; it scores 0.\n")]
+    return (cell, DELETED,
+            f"test cell {grade_id(sc)!r} was deleted from the submission: it scores 0")
+
+
+def _unique_ids(cells: list[NotebookNode]) -> None:
+    """Give every cell a valid id no other cell has (learners' ids may be missing or clash)."""
     used: set[str] = set()
-    for n, cell in enumerate(out):
+    for n, cell in enumerate(cells):
         cid = cell.get("id")
         if not isinstance(cid, str) or cid in used or not re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", cid):
             cell["id"] = f"cell-{n}"
             while cell["id"] in used:
                 cell["id"] += "x"
         used.add(cell["id"])
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = copy.deepcopy(source.nb.metadata)  # the course's kernelspec, never the learner's
-    nb.cells = out
-    return Assembled(nb, roles, problems, deleted, reimports, sorted(course_names))
+
+
+def _course_bindings(source: SourceInfo) -> tuple[list[str], list[str]]:
+    """(the import lines of the course's own code cells that bind no answer's name, re-bound
+    before every test cell; every name those cells bind, sorted)."""
+    protected = set(source.solutions)
+    reimports: list[str] = []
+    names: set[str] = set()
+    for sc in source.nb.cells:
+        gid = grade_id(sc)
+        if sc.get("cell_type", "code") != "code" or (gid and (is_solution(sc) or is_test(sc))):
+            continue
+        names.update(top_level_names(source_text(sc)))
+        for line in top_level_imports(source_text(sc)):
+            bound = _bound_names(line)
+            if bound and not (bound & protected) and line not in reimports:
+                reimports.append(line)
+    return reimports, sorted(names)
 
 
 def _bound_names(import_line: str) -> set[str]:

@@ -511,20 +511,24 @@ class TrustedTF:
         return sys.modules.get("tensorflow")
 
     def encode(self, obj: Any, enc: C.Encoder, depth: int) -> dict | None:
+        """A variable (with its trainable flag), tensor, dtype or Keras optimizer as its node;
+        the variables and tensors of a call's arguments are kept in ``enc.tf_in`` (what a tape
+        on the learner's side watches)."""
         tf = self.tf()
         if tf is None:
             return None
-        if isinstance(obj, tf.Variable):
+        node = C.tf_node(tf, obj, enc, "a symbolic tensor cannot be sent to the learner's code")
+        if node is None:
+            return self.optimizer_node(obj, enc, depth)
+        if node["$x"] in ("variable", "tensor"):
             getattr(enc, "tf_in", []).append(obj)
-            return {"$x": "variable", "v": enc.array(np.asarray(obj.numpy())),
-                    "id": enc.register(obj), "trainable": bool(obj.trainable)}
-        if isinstance(obj, tf.Tensor):
-            if not hasattr(obj, "numpy"):
-                raise C.ChannelError("a symbolic tensor cannot be sent to the learner's code")
-            getattr(enc, "tf_in", []).append(obj)
-            return {"$x": "tensor", "v": enc.array(np.asarray(obj.numpy()))}
-        if isinstance(obj, tf.dtypes.DType):
-            return {"$x": "dtype", "name": obj.name}
+        if node["$x"] == "variable":
+            node["trainable"] = bool(obj.trainable)
+        return node
+
+    def optimizer_node(self, obj: Any, enc: C.Encoder, depth: int) -> dict | None:
+        """A Keras optimizer as its class and configuration, with a handle that names the same
+        optimizer object on the learner's side in every later call; None for anything else."""
         if "keras" in type(obj).__module__ and hasattr(obj, "apply_gradients"):
             handle = self.optimizers.setdefault(id(obj), (len(self.optimizers) + 1, obj))[0]
             return {"$x": "optimizer", "handle": handle, "class": type(obj).__name__,

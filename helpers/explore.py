@@ -7,8 +7,10 @@ An explorer declares
 * a pure **compute**: ``compute(settings) -> result``, or several parts
   ``{part: (fn, [names of the controls it depends on])}`` (each part is then cached on its own
   controls only, and the result is ``{part: value}``);
-* how a result is **shown**: ``show(fig, result, settings)`` paints it into a fresh matplotlib
-  Figure.
+* how a result is **drawn**: a picture function ``plot(fig, result, settings) -> Figure`` that
+  lays out its panels in the fresh matplotlib Figure it is given and returns it (the course's
+  figure convention, helpers/plots.py: each explorer module names it ``plot_<what>``, after its
+  ``explore_<what>``).
 
 ``explorer(...)`` owns the rest: the cache, the rendered frames (one PNG per setting), the
 warming of the other settings in a background thread (nearest settings first) with a progress
@@ -22,7 +24,7 @@ explorer computes nothing. ``HELPERS_EXPLORERS=eager`` computes and draws every 
 the explorer is displayed (the static site's build); ``HELPERS_EXPLORERS=off`` never computes.
 
 An explorer whose picture summarises a whole sweep (accuracy against every λ, say) names that
-part in ``sweep=``: ``show`` then finds ``result["sweep"] = {values: part result}`` with every
+part in ``sweep=``: ``plot`` then finds ``result["sweep"] = {values: part result}`` with every
 setting computed so far, and frames drawn before the sweep was complete are drawn again once it is.
 """
 
@@ -169,8 +171,8 @@ def fixed_layout(fig, **margins) -> None:
                            "wspace": 0.25, **margins})
 
 
-def render_png(show: Callable, result, settings: dict, figsize, dpi: int) -> tuple[bytes, Any]:
-    """(PNG bytes, Figure) of ``show(fig, result, settings)`` on a fresh Agg figure."""
+def render_png(plot: Callable, result, settings: dict, figsize, dpi: int) -> tuple[bytes, Any]:
+    """(PNG bytes, Figure) of ``plot(fig, result, settings)`` on a fresh Agg figure."""
     import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -180,7 +182,7 @@ def render_png(show: Callable, result, settings: dict, figsize, dpi: int) -> tup
     with _RENDER, mpl.rc_context(STYLE):
         fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
         FigureCanvasAgg(fig)
-        show(fig, result, settings)
+        plot(fig, result, settings)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 6})
     return buf.getvalue(), fig
@@ -193,12 +195,12 @@ _RENDER = threading.RLock()  # one matplotlib render at a time (rcParams are glo
 class Explorer:
     """A running explorer: settings, cache, frames, and (when displayed) its widget."""
 
-    def __init__(self, controls: Mapping[str, Control], compute, show: Callable, *,
+    def __init__(self, controls: Mapping[str, Control], compute, plot: Callable, *,
                  figsize=(9, 3.6), dpi: int = 80, sweep: str | None = None, title: str = "",
                  note: str = ""):
         self.controls = dict(controls)
         self.parts = _parts(compute, list(self.controls))
-        self.show_fn, self.figsize, self.dpi = show, tuple(figsize), dpi
+        self.plot_fn, self.figsize, self.dpi = plot, tuple(figsize), dpi
         self.sweep, self.title, self.note = sweep, title, note
         self.index = [c.position(c.default) for c in self.controls.values()]
         self.cache: dict[str, dict[tuple, Any]] = {p: {} for p in self.parts}
@@ -261,7 +263,7 @@ class Explorer:
         key = self.key(index)
         try:
             result = self.result_at(index)
-            png, fig = render_png(self.show_fn, result, self.settings_at(index), self.figsize,
+            png, fig = render_png(self.plot_fn, result, self.settings_at(index), self.figsize,
                                   self.dpi)
         except NotImplementedError as exc:
             self._fail(not_done_html(exercise_not_done(exc)))
@@ -604,7 +606,7 @@ _WORKER = _Worker()
 
 
 # ---------------------------------------------------------------- the one entry point
-def explorer(controls: Mapping[str, Control], compute, show: Callable, *,
+def explorer(controls: Mapping[str, Control], compute, plot: Callable, *,
              figsize: tuple[float, float] = (9, 3.6), dpi: int = 80, sweep: str | None = None,
              title: str = "", checked: Sequence[Callable] = (), display: bool = True
              ) -> Explorer:
@@ -613,8 +615,8 @@ def explorer(controls: Mapping[str, Control], compute, show: Callable, *,
     controls  {name: Control}; ``settings`` dicts map these names to values
     compute   ``fn(settings) -> result``, or ``{part: (fn, [control names])}`` (result:
               {part: value}; each part cached on its own controls)
-    show      ``show(fig, result, settings)`` paints one setting into a fresh Figure
-    sweep     a part whose every computed value ``show`` may draw (``result["sweep"]``)
+    plot      ``plot(fig, result, settings) -> Figure`` draws one setting into a fresh Figure
+    sweep     a part whose every computed value ``plot`` may draw (``result["sweep"]``)
     checked   the learner's exercises it runs: a note above the picture says when one did not
               pass its checks (helpers.checks), since the picture shows that code as it is
 
@@ -622,7 +624,7 @@ def explorer(controls: Mapping[str, Control], compute, show: Callable, *,
     the background. With no front-end: nothing is computed. ``display=False`` (Python use and
     tests): the default setting is drawn now; ``ex.set(...)`` moves, ``ex.warm()`` draws all.
     """
-    ex = Explorer(controls, compute, show, figsize=figsize, dpi=dpi, sweep=sweep, title=title,
+    ex = Explorer(controls, compute, plot, figsize=figsize, dpi=dpi, sweep=sweep, title=title,
                   note=check_notes(checked))
     how = mode()
     if not display:

@@ -1,15 +1,26 @@
 """Plots in one consistent, colour-blind-safe style (Okabe & Ito's palette).
 
-Every figure has a title, labelled axes and a legend. The decision boundary is drawn over the
-training points with the accuracies in the title.
+Figures have titles and say what their marks are (axis labels, a legend, a colour bar or a note
+under the panels). The decision boundary is drawn over the training points with the accuracies
+in the title.
 
-One naming convention for figure functions (the explorers follow it too):
+One naming convention for the figure functions of helpers/ (this module, helpers/explorers/*;
+tests/test_figures.py draws every one of them and compares the pixels with its baselines):
 
 * ``plot_<what>(..., ax=None) -> Axes`` draws a finished panel (title, labelled axes, legend)
-  on ``ax``, or on a new figure when ``ax`` is None, and returns that Axes. A function that
-  lays out a figure of several panels is also ``plot_<what>`` and returns the Figure.
+  on ``ax``, or on a new figure when ``ax`` is None, and returns that Axes.
+* ``plot_<what>(...) -> Figure`` lays out a figure of several panels and returns it. When it
+  is given the figure to draw in (``plot_<what>(fig, ...)``: a Figure or a SubFigure), it
+  returns that one. An explorer's picture is such a function, beside the explorer it draws
+  for: ``explore_<what>`` shows ``plot_<what>(fig, result, settings, ...) -> Figure``, which
+  draws one setting's result into the fresh Figure the explorer gives it (the ``plot`` of
+  helpers.explore's protocol).
 * ``draw_<what>(ax, ...) -> artist(s)`` adds one layer to an existing Axes and returns what it
-  added, so that an explorer can update it in place (set_data) instead of drawing it again.
+  added (an artist, or a list of them), so that a caller can restyle or update it in place.
+
+A ``plot_`` function may compute what it shows (``plot_saddle_points`` runs the learner's
+optimizers), but it returns only its Axes or Figure: numbers the notebook also needs come from
+a function of their own (``run_accuracies`` beside ``plot_optimizers``).
 """
 
 from __future__ import annotations

@@ -38,19 +38,19 @@ def test_exercise_passes_records_and_prints_only_what_was_checked():
     assert checks.status("f") == "passed"
 
 
-def test_exercise_turns_a_stub_into_do_this_first():
+@pytest.mark.parametrize("code, told, status", [
+    # f is itself a stub: do f first; f is recorded as not done
+    ("def f(x):\n    raise NotImplementedError()\n", "exercise `f` is not done yet", "not done"),
+    # f calls g, a stub: do g first (named as the one f needs); f's check is recorded as failed
+    ("def g(x):\n    raise NotImplementedError()\n\ndef f(x):\n    return g(x) + 1\n",
+     "`f` needs your `g`: exercise `g`", "failed"),
+], ids=["f-is-a-stub", "f-calls-the-stub-g"])
+def test_exercise_says_which_exercise_to_do_first(code, told, status):
     ns = {"exercise": checks.exercise}
-    exec("def f(x):\n    raise NotImplementedError()\n", ns)
-    with pytest.raises(checks.ExerciseNotDone, match="exercise `f` is not done yet"):
+    exec(code, ns)
+    with pytest.raises(checks.ExerciseNotDone, match=told):
         _run('with exercise("f") as ex:\n    f(1)\n', ns)
-    assert checks.status("f") == "not done"
-
-
-def test_exercise_names_the_earlier_exercise_that_is_not_done():
-    ns = {"exercise": checks.exercise}
-    exec("def g(x):\n    raise NotImplementedError()\n\ndef f(x):\n    return g(x) + 1\n", ns)
-    with pytest.raises(checks.ExerciseNotDone, match="`f` needs your `g`: exercise `g`"):
-        _run('with exercise("f"):\n    f(1)\n', ns)
+    assert checks.status("f") == status
 
 
 def test_exercise_turns_a_library_error_into_a_sentence_with_the_hint():

@@ -270,3 +270,35 @@ def test_a_sweep_with_a_failing_setting_still_completes():
                   sweep="run", figsize=(3, 2), display=False)
     ex.warm()
     assert set(ex.frames) == {"0", "1"} and set(ex.errors) == {"2"} and not ex.provisional
+
+
+def test_explorer_cells_leave_the_check_warning_to_the_explorer():
+    """An explorer notes above its picture when an exercise it runs failed its checks
+    (``checked=``); a cell that also called needs() would print the same warning a second time.
+    So no notebook cell that makes an explorer calls needs()."""
+    import ast
+
+    import nbformat
+
+    doubled = []
+    for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code" or "explore_" not in cell.source:
+                continue
+            calls = {n.func.id for n in ast.walk(ast.parse(cell.source))
+                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            if "needs" in calls and any(c.startswith("explore_") for c in calls):
+                doubled.append(f"{path.name} cell {cell.get('id')}")
+    assert not doubled, f"explorer cells that also call needs(): {doubled}"
+
+
+def test_the_explorer_notes_a_failed_check_once(monkeypatch):
+    """The note the explorer shows is helpers.checks' warning for each function it runs."""
+    from helpers import checks
+
+    def cost(settings):
+        return np.ones(3)
+
+    monkeypatch.setattr(checks, "status", lambda name, fn=None: "failed")
+    ex = make(cost, checked=[cost, cost])
+    assert ex.note == checks.warning(cost) and ex.note.count("Careful") == 1

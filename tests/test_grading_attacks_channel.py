@@ -221,32 +221,47 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     return {k: np.asarray(v).view(Liar) for k, v in parameters.items()}
 """
 
-ATTACKS = {  # name: (code of the gd answer cell, whether the other answers are honest)
-    "1-builtins-import-and-AssertionError-replaced": (BUILTINS_IMPORT, True),
-    "1-sys.modules-numpy-and-guard-replaced": (FAKE_MODULES, False),
-    "1-sticky-list-transformers": (STICKY_TRANSFORMERS, True),
-    "1-server-patched-to-turn-errors-into-ok": (PATCHED_SERVER, True),
-    "2-forged-frames-and-printed-pass": (FORGED_FRAMES, False),
-    "2-prints-pass-and-exits-in-a-call": (EXIT_IN_CALL, False),
-    "2-SystemExit-from-an-answer": (SYSTEM_EXIT, True),
-    "3-patches-np.isclose-during-a-call": (PATCH_DURING_CALL, True),
-    "3-daemon-thread": (DAEMON_THREAD, False),
-    "3-audit-hook": (AUDIT_HOOK, True),
-    "3-reads-the-callers-frame": (CALLER_FRAME, True),
-    "3-objects-that-agree-with-every-comparison": (LYING_OBJECTS, True),
-    "3-ndarray-subclass-that-agrees": (LYING_ARRAY, True),
+# The gd answer cell of each attack, beside honest answers to every other exercise: it must score
+# what an honest wrong gd answer scores there (every point but gd's).
+BESIDE_HONEST_ANSWERS = {
+    "1-builtins-import-and-AssertionError-replaced": BUILTINS_IMPORT,
+    "1-sticky-list-transformers": STICKY_TRANSFORMERS,
+    "1-server-patched-to-turn-errors-into-ok": PATCHED_SERVER,
+    "2-SystemExit-from-an-answer": SYSTEM_EXIT,
+    "3-patches-np.isclose-during-a-call": PATCH_DURING_CALL,
+    "3-audit-hook": AUDIT_HOOK,
+    "3-reads-the-callers-frame": CALLER_FRAME,
+    "3-objects-that-agree-with-every-comparison": LYING_OBJECTS,
+    "3-ndarray-subclass-that-agrees": LYING_ARRAY,
+}
+# ... and in an otherwise blank notebook (attacks that would break honest answers too): it must
+# score what the blank notebook scores, 0.
+IN_A_BLANK_NOTEBOOK = {
+    "1-sys.modules-numpy-and-guard-replaced": FAKE_MODULES,
+    "2-forged-frames-and-printed-pass": FORGED_FRAMES,
+    "2-prints-pass-and-exits-in-a-call": EXIT_IN_CALL,
+    "3-daemon-thread": DAEMON_THREAD,
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(ATTACKS))
-def test_attack_scores_what_an_honest_wrong_answer_scores(name):
-    code, honest = ATTACKS[name]
-    score, res = grade("05", {"update_parameters_with_gd": code}, honest=honest)
+def _gd_failed(score: float, res: dict, want: float) -> None:
     gd = res["tests"]["test_update_parameters_with_gd"]
     assert gd["status"] == "failed", gd
-    want = NB05_MAX - GD_POINTS if honest else 0.0
     assert score == want, {g: r for g, r in res["tests"].items() if r["status"] != "passed"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(BESIDE_HONEST_ANSWERS))
+def test_attack_beside_honest_answers_scores_what_an_honest_wrong_answer_scores(name):
+    score, res = grade("05", {"update_parameters_with_gd": BESIDE_HONEST_ANSWERS[name]}, honest=True)
+    _gd_failed(score, res, NB05_MAX - GD_POINTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(IN_A_BLANK_NOTEBOOK))
+def test_attack_in_a_blank_notebook_scores_zero(name):
+    score, res = grade("05", {"update_parameters_with_gd": IN_A_BLANK_NOTEBOOK[name]})
+    _gd_failed(score, res, 0.0)
 
 
 @pytest.mark.slow

@@ -466,17 +466,8 @@ def test_attacks_are_flagged_and_honest_students_are_not(batch):
 
 # -- infrastructure failures (class 8) -----------------------------------------------------------
 def _small_course(tmp: Path, students: list[str]) -> Course:
-    course = Course(source_dir=FIXTURE / "notebooks", root=tmp / "c", workspace=tmp / "w",
-                    extra_dirs=())
-    with redirect_stdout(io.StringIO()):
-        C.release(course)
-        subs = M.submissions(course.root / "release" / M.AID / f"{M.AID}.ipynb")
-        for student in students:
-            d = tmp / "subs" / student
-            d.mkdir(parents=True)
-            (d / f"{M.AID}.ipynb").write_text(C.nbformat.writes(subs["correct"][0]))
-        C.collect(course, tmp / "subs")
-    return course
+    """The fixture course with a correct submission collected from each of ``students``."""
+    return M.collected_course(tmp, dict.fromkeys(students, "correct"))[0]
 
 
 @pytest.mark.slow

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from grading import course as C
-from grading.settings import Course
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
 _spec = importlib.util.spec_from_file_location("make_submissions", FIXTURE / "make_submissions.py")
@@ -24,16 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_dask")]
 def test_autograde_on_a_dask_cluster(tmp_path):
     from distributed import LocalCluster
 
-    course = Course(source_dir=FIXTURE / "notebooks", root=tmp_path / "c", workspace=tmp_path / "w",
-                    extra_dirs=())
-    with redirect_stdout(io.StringIO()):
-        C.release(course)
-        subs = M.submissions(course.root / "release" / M.AID / f"{M.AID}.ipynb")
-        for student in ("correct", "partial", "os_exit"):
-            d = tmp_path / "subs" / student
-            d.mkdir(parents=True)
-            (d / f"{M.AID}.ipynb").write_text(C.nbformat.writes(subs[student][0]))
-        C.collect(course, tmp_path / "subs")
+    course, _subs = M.collected_course(tmp_path, {s: s for s in ("correct", "partial", "os_exit")})
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cl:
         with redirect_stdout(io.StringIO()) as out:
             outcomes = C.autograde(course, scheduler=cl.scheduler_address)

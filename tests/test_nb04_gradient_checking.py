@@ -13,7 +13,7 @@ from helpers.explorers.gradient_checking import (
     check_each_parameter,
     explore_epsilon,
     plot_breakdown,
-    show_epsilon,
+    plot_epsilon,
     using_forward,
     verdict,
 )
@@ -404,7 +404,7 @@ def test_a_check_returning_nan_is_drawn_with_a_note_not_a_crash():
     eps = np.logspace(-12, -1, 45)
     result = {"epsilon": eps, "centred": np.full(45, np.nan), "one_sided": eps.copy()}
     fig = Figure()
-    show_epsilon(fig, result, {"epsilon": 1e-7})
+    plot_epsilon(fig, result, {"epsilon": 1e-7})
     title = fig.axes[0].get_title()
     assert "not a finite positive number: centred" in title and "one-sided" in title
 

@@ -556,22 +556,23 @@ def test_static_figures(ref):
     import matplotlib.pyplot as plt
 
     from helpers.explorers.optimization import (
-        show_mini_batches,
-        show_optimizers,
-        show_saddle_points,
+        plot_mini_batches,
+        plot_optimizers,
+        plot_saddle_points,
+        run_accuracies,
     )
     from helpers.training import train
 
     X, Y = ref["X_train"], ref["Y_train"]
     batches = ref["random_mini_batches"](X, Y, 64, np.random.default_rng(0))
-    ax = show_mini_batches(batches)
+    ax = plot_mini_batches(batches)
     assert len(ax.get_legend().get_texts()) == 5
     h = train(X, Y, [2, 5, 2, 1], init=ref["glorot_uniform"], rng=np.random.default_rng(0),
               update=ref["update_parameters_with_gd"], learning_rate=0.1, num_iterations=20)
-    fig, accs = show_optimizers({"GD": h}, X, Y, ref["X_test"], ref["Y_test"],
-                                show_learning_rate=True)
+    accs = run_accuracies({"GD": h}, X, Y, ref["X_test"], ref["Y_test"])
+    fig = plot_optimizers({"GD": h}, X, Y, ref["X_test"], ref["Y_test"], show_learning_rate=True)
     assert 0 <= accs["GD"][0] <= 1 and len(fig.axes) == 3
-    fig = show_saddle_points(update_parameters_with_gd=ref["update_parameters_with_gd"],
+    fig = plot_saddle_points(update_parameters_with_gd=ref["update_parameters_with_gd"],
                              initialize_adam=ref["initialize_adam"],
                              update_parameters_with_adam=ref["update_parameters_with_adam"])
     assert fig.axes

@@ -136,15 +136,16 @@ def check_one_hot(one_hot: Callable) -> None:
 # ---------------------------------------------------------------- softmax_cross_entropy (NumPy)
 def cross_entropy_reference(Z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
     """The mean cross-entropy of logits Z (C, m) for one-hot labels Y (C, m), and its gradient
-    with respect to Z (C, m): TensorFlow's own loss (examples on its first axis) and the gradient
-    its GradientTape derives, in float64 — a library's numbers, not the exercise's formulas."""
+    with respect to Z (C, m): the definition (minus the mean log-probability of the right class)
+    with TensorFlow's log-softmax over the classes, and the gradient its GradientTape derives,
+    in float64 — a library's numbers, not the exercise's formulas."""
     import tensorflow as tf
 
     z = tf.constant(Z, dtype=tf.float64)
     with tf.GradientTape() as tape:
         tape.watch(z)
-        J = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
-            labels=tf.constant(Y.T, dtype=tf.float64), logits=tf.transpose(z)))
+        log_p = tf.nn.log_softmax(z, axis=0)
+        J = -tf.reduce_mean(tf.reduce_sum(tf.constant(Y, dtype=tf.float64) * log_p, axis=0))
     return float(J), tape.gradient(J, z).numpy()
 
 

@@ -14,18 +14,27 @@ machinery that calls those functions).
 * ``explore_learning_rate``: α × batch norm on/off.
 * ``explore_batch_size``: the mini-batch size and the noise in a unit's batch statistics.
 * ``explore_momentum``: the running average's momentum and how far it lags.
+
+Each explorer's picture is ``plot_<what>(fig, result, settings, ...)`` beside its
+``explore_<what>`` (the figure convention of helpers/plots.py): ``plot_learning_rate`` draws
+one (α, batch norm) setting, ``plot_learning_rates`` every α at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from helpers import batchnorm_net as bn
 from helpers.explore import Explorer, checkbox, explorer, fixed_layout, log_slider, slider
 from helpers.plots import COLORS
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 LAYERS_DIMS = [64, 32, 32, 32, 32, 32, 1]  # five hidden ReLU layers, one sigmoid output
 NUM_STEPS = 300
@@ -98,7 +107,7 @@ def _status(res: dict) -> str:
     return f"test {100 * res['test_acc']:.1f}%"
 
 
-def plot_learning_rates(runs: Mapping):
+def plot_learning_rates(runs: Mapping) -> Figure:
     """Smoothed cost curves per learning rate, without and with batch norm, and the test
     accuracy against α."""
     import matplotlib.pyplot as plt
@@ -143,7 +152,7 @@ def _bands(run: bn.Run, which: int) -> tuple[np.ndarray, np.ndarray]:
     return steps, q
 
 
-def plot_layer_distributions(plain: dict, with_bn: dict):
+def plot_layer_distributions(plain: dict, with_bn: dict) -> Figure:
     """For every hidden layer, how the distribution of its activation's input moves during
     training: the plain net's Z (top) and the batch-normalized net's Z and Z̃ (bottom),
     measured on the same 256 training examples. Bands: 16–84 % and 2–98 % of the values."""
@@ -194,7 +203,7 @@ def test_accuracies(X_test, Y_test, res: dict, fns: Mapping,
     return {"batch": batch, "running": running}
 
 
-def plot_test_statistics(accs: dict, ax=None):
+def plot_test_statistics(accs: dict, ax: Axes | None = None) -> Axes:
     """Test accuracy against the size of the test batches, batch statistics vs running ones."""
     import matplotlib.pyplot as plt
 
@@ -231,18 +240,19 @@ def _final_spread(res: dict) -> np.ndarray:
     return np.array(res["run"].snapshots[-1][1])[:, 0, :]
 
 
-def _draw_lr(fig, result: dict, values: dict) -> None:
-    """Cost curve of the run, and each hidden layer's spread of Z at the end."""
+def plot_learning_rate(fig: Figure, result: dict, settings: dict) -> Figure:
+    """The α × batch norm explorer's picture of one setting, in ``fig``: the cost curve of the
+    run (``train_one``), and each hidden layer's spread of Z at the end. Returns ``fig``."""
     fixed_layout(fig)
     ax_c, ax_z = fig.subplots(1, 2, width_ratios=[1.2, 1], gridspec_kw=dict(GRID, top=0.84))
-    run, (color, name) = result["run"], STYLE[bool(values["batchnorm"])]
+    run, (color, name) = result["run"], STYLE[bool(settings["batchnorm"])]
     s = result["smooth"]
     ax_c.plot(np.arange(s.size), s, lw=1.8, color=color)
     if run.diverged and s.size:
         ax_c.plot(s.size - 1, min(s[-1], 1.15), "x", ms=10, mew=2, color=color)
     verdict = (f"DIVERGED at step {len(run.costs)}" if run.diverged else
                f"test accuracy {100 * result['test_acc']:.1f}%")
-    ax_c.set_title(f"{name}, α = {values['learning_rate']:.3g}: {verdict}", fontsize=10,
+    ax_c.set_title(f"{name}, α = {settings['learning_rate']:.3g}: {verdict}", fontsize=10,
                    color=COLORS["vermillion"] if run.diverged else "black")
     ax_c.set(xlim=(0, NUM_STEPS), ylim=(0, 1.2), xlabel="step (mini-batch of 64)",
              ylabel=f"cost $J$ (mean of {SMOOTH} batches)")
@@ -255,10 +265,11 @@ def _draw_lr(fig, result: dict, values: dict) -> None:
     ax_z.plot(layers, q[:, 2], "_", ms=22, mew=2, color="black", label="median")
     ticks = [-100, -10, -1, 0, 1, 10, 100]
     ax_z.set(xticks=layers, xlabel="hidden layer l", yscale="symlog", ylim=(-1e3, 1e3),
-             ylabel="input of the ReLU" + (r" ($\tilde Z$)" if values["batchnorm"] else " (Z)"))
+             ylabel="input of the ReLU" + (r" ($\tilde Z$)" if settings["batchnorm"] else " (Z)"))
     ax_z.set_yticks(ticks, [str(t) for t in ticks])
     ax_z.set_title(f"its spread at step {run.snapshots[-1][0]} (256 examples)\n"
                    "bars: middle 68 % and 96 %; black: median", fontsize=10)
+    return fig
 
 
 def explore_learning_rate(X_train, Y_train, X_test, Y_test, fns: Mapping, *,
@@ -269,7 +280,7 @@ def explore_learning_rate(X_train, Y_train, X_test, Y_test, fns: Mapping, *,
                 "batchnorm": checkbox("batch norm on (normalize Z in every hidden layer)", True)}
     compute = partial(_lr_result, data=(X_train, Y_train, X_test, Y_test), fns=fns,
                       known=dict(known or {}))
-    return explorer(controls, lambda s: compute(**s), _draw_lr, figsize=(10, 3.6),
+    return explorer(controls, lambda s: compute(**s), plot_learning_rate, figsize=(10, 3.6),
                     title="α × batch norm explorer", checked=list(fns.values()), display=show)
 
 
@@ -307,16 +318,18 @@ def _batch_size_result(batch_size: int, *, X_train, X_test, Y_test, res: dict,
     return {"mu": mu, "var": var}
 
 
-def _draw_batch_size(fig, result: dict, values: dict, *, truth: tuple, curve: dict) -> None:
-    """Histograms of a unit's batch mean and variance, and test accuracy against batch size."""
+def plot_batch_size(fig: Figure, result: dict, settings: dict) -> Figure:
+    """The mini-batch size explorer's picture, in ``fig``: histograms of a unit's batch mean
+    and variance (``result["stats"]``) against the whole training set's, and the test accuracy
+    against the test batch size (``result["setup"]``). Returns ``fig``."""
     fixed_layout(fig)
     ax_m, ax_v, ax_a = fig.subplots(1, 3, width_ratios=[1, 1, 1.1], gridspec_kw=GRID)
-    size = int(values["batch_size"])
-    mu0, var0 = truth
+    size = int(settings["batch_size"])
+    stats, (mu0, var0), curve = result["stats"], result["setup"]["truth"], result["setup"]["curve"]
     sd = var0 ** 0.5
-    for ax, data, lim, true, sym in ((ax_m, result["mu"], (mu0 - 3 * sd, mu0 + 3 * sd), mu0,
+    for ax, data, lim, true, sym in ((ax_m, stats["mu"], (mu0 - 3 * sd, mu0 + 3 * sd), mu0,
                                       r"$\mu_B$"),
-                                     (ax_v, result["var"], (0.0, 4 * var0), var0,
+                                     (ax_v, stats["var"], (0.0, 4 * var0), var0,
                                       r"$\sigma^2_B$")):
         edges = np.linspace(*lim, 31)
         ax.hist(np.clip(data, edges[0], edges[-1]), edges, color=COLORS["sky"],
@@ -338,6 +351,7 @@ def _draw_batch_size(fig, result: dict, values: dict, *, truth: tuple, curve: di
     ax_a.set(xlabel="test batch size", ylabel="test accuracy (%)", ylim=(40, 100))
     ax_a.set_title("test accuracy by test batch size", fontsize=10)
     ax_a.legend(fontsize=8, loc="lower right")
+    return fig
 
 
 def _batch_size_setup(X_train, X_test, Y_test, res: dict, fns: Mapping,
@@ -364,11 +378,7 @@ def explore_batch_size(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
         "stats": (lambda s: _batch_size_result(s["batch_size"], X_train=X_train, X_test=X_test,
                                                Y_test=Y_test, res=res, fns=fns), ["batch_size"]),
     }
-
-    def show_fn(fig, r, settings):
-        _draw_batch_size(fig, r["stats"], settings, **r["setup"])
-
-    return explorer({"batch_size": size}, parts, show_fn, figsize=(12, 3.6),
+    return explorer({"batch_size": size}, parts, plot_batch_size, figsize=(12, 3.6),
                     title="mini-batch size explorer", checked=list(fns.values()), display=show)
 
 
@@ -400,11 +410,13 @@ def _momentum_result(momentum: float, *, res: dict, fns: Mapping, X_test, Y_test
             "acc": np.array(acc)}
 
 
-def _draw_momentum(fig, result: dict, values: dict, *, res: dict, truth: dict) -> None:
-    """A unit's batch means, its running mean and the training set's mean; test accuracy."""
-    run = res["run"]
+def plot_momentum(fig: Figure, result: dict, settings: dict, *, res: dict) -> Figure:
+    """The momentum explorer's picture, in ``fig``: a unit's batch means in the run ``res``,
+    its running mean with this momentum (``result["replay"]``) and the training set's mean
+    (``result["truth"]``); the test accuracy along training. Returns ``fig``."""
+    run, truth, replay = res["run"], result["truth"], result["replay"]
     layer, row = UNIT
-    mom = float(values["momentum"])
+    mom = float(settings["momentum"])
     fixed_layout(fig)
     ax_s, ax_a = fig.subplots(1, 2, width_ratios=[1.3, 1], gridspec_kw=dict(GRID, top=0.84))
     index = bn.bn_layers(run.parameters).index(layer)
@@ -413,7 +425,7 @@ def _draw_momentum(fig, result: dict, values: dict, *, res: dict, truth: dict) -
               label=r"$\mu_B$ of each mini-batch")
     ax_s.plot(truth["steps"], truth["mu"], "s--", ms=4, color=COLORS["black"], lw=1,
               label=r"$\mu$ over the whole training set")
-    r = result["running_mean"]
+    r = replay["running_mean"]
     ax_s.plot(np.arange(r.size), r, color=COLORS["vermillion"], lw=2, label="running mean")
     lo, hi = np.percentile(batch_mu, [1, 99])
     lo, hi = min(lo, 0.0), max(hi, 0.0)  # the running mean starts at 0
@@ -427,11 +439,12 @@ def _draw_momentum(fig, result: dict, values: dict, *, res: dict, truth: dict) -
     steps = [s for s, _ in run.checkpoints]
     ax_a.plot(steps, 100 * truth["batch_acc"], "--", color=COLORS["orange"],
               label="whole test set's own statistics")
-    ax_a.plot(steps, 100 * result["acc"], "o-", color=COLORS["vermillion"], ms=4,
+    ax_a.plot(steps, 100 * replay["acc"], "o-", color=COLORS["vermillion"], ms=4,
               label=f"running averages (momentum {mom:g})")
     ax_a.set(xlabel="step", ylabel="test accuracy (%)", ylim=(40, 100))
     ax_a.set_title("test accuracy along training", fontsize=10)
     ax_a.legend(fontsize=8, loc="lower right")
+    return fig
 
 
 def _momentum_setup(X_train, X_test, Y_test, run: bn.Run, fns: Mapping) -> dict:
@@ -457,9 +470,6 @@ def explore_momentum(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
         "replay": (lambda s: _momentum_result(s["momentum"], res=res, fns=fns, X_test=X_test,
                                               Y_test=Y_test), ["momentum"]),
     }
-
-    def show_fn(fig, r, settings):
-        _draw_momentum(fig, r["replay"], settings, res=res, truth=r["truth"])
-
-    return explorer({"momentum": momentum}, parts, show_fn, figsize=(11, 3.8),
-                    title="momentum explorer", checked=list(fns.values()), display=show)
+    return explorer({"momentum": momentum}, parts, partial(plot_momentum, res=res),
+                    figsize=(11, 3.8), title="momentum explorer", checked=list(fns.values()),
+                    display=show)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -34,6 +35,9 @@ from helpers.explorers.regularization import (
 )
 from helpers.plots import COLORS
 from helpers.training import History, train
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 KEEP_PROB_MIN, KEEP_PROB_MAX, KEEP_PROB_STEP = 0.5, 1.0, 0.05  # the slider: 11 values
 MASK_DRAWS = 200  # random masks per histogram
@@ -56,23 +60,25 @@ def activation_means(forward_with_dropout: Callable, X, parameters: dict, keep_p
     return {"plain": plain, "inverted": inverted, "not_inverted": inverted * keep_prob}
 
 
-def draw_histogram(ax, means: dict, keep_prob: float) -> None:
-    """Histograms of a layer's mean activation with inverted and non-inverted dropout."""
+def draw_histogram(ax, means: dict, keep_prob: float) -> list:
+    """Histograms of a layer's mean activation with inverted and non-inverted dropout, and a
+    line at its value without dropout; returns what it added (bar containers, then the line)."""
     plain = means["plain"]
     right = 1.45 * max(plain, float(means["inverted"].max()) / 1.2, 1e-3)
     bins = np.linspace(0, right, 88)  # the same scale for every keep_prob: 0 … 1.45 x plain
-    ax.hist(means["inverted"], bins=bins, color=COLORS["blue"], alpha=0.75,
-            label="inverted dropout (÷ keep_prob)")
+    added = [ax.hist(means["inverted"], bins=bins, color=COLORS["blue"], alpha=0.75,
+                     label="inverted dropout (÷ keep_prob)")[2]]
     if keep_prob < 1:
-        ax.hist(means["not_inverted"], bins=bins, color=COLORS["orange"], alpha=0.75,
-                label="dropout without ÷ keep_prob")
-    ax.axvline(plain, color=COLORS["black"], lw=2, ls="--", label="no dropout")
+        added.append(ax.hist(means["not_inverted"], bins=bins, color=COLORS["orange"],
+                             alpha=0.75, label="dropout without ÷ keep_prob")[2])
+    added.append(ax.axvline(plain, color=COLORS["black"], lw=2, ls="--", label="no dropout"))
     ax.set(title=f"Mean activation of $A^{{[1]}}$, {len(means['inverted'])} masks",
            xlabel="mean of $A^{[1]}$ over units and examples", ylabel="number of masks")
     ax.set_xlim(0, right)
     ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.yaxis.set_major_locator(MaxNLocator(4))
     ax.legend(fontsize=7, loc="upper left")
+    return added
 
 
 def train_keep_prob(X_train, Y_train, X_dev, Y_dev, keep_prob: float, *, forward: Callable,
@@ -95,8 +101,9 @@ def train_keep_prob(X_train, Y_train, X_dev, Y_dev, keep_prob: float, *, forward
     return out
 
 
-def show_keep_prob(fig, result: dict, settings: dict, X_train, Y_train) -> None:
-    """Boundary with accuracies; the noisy cost of the thinned nets; the activation histogram."""
+def plot_keep_prob(fig: Figure, result: dict, settings: dict, X_train, Y_train) -> Figure:
+    """The keep_prob explorer's picture of one setting, in ``fig``: boundary with accuracies;
+    the noisy cost of the thinned nets; the activation histogram. Returns ``fig``."""
     kp = settings["keep_prob"]
     fixed_layout(fig, left=0.05, right=0.99, bottom=0.15, top=0.84, wspace=0.3)
     ax_b, ax_c, ax_h = fig.subplots(1, 3, width_ratios=[1, 1.15, 1.15])
@@ -116,6 +123,7 @@ def show_keep_prob(fig, result: dict, settings: dict, X_train, Y_train) -> None:
         draw_histogram(ax_h, result["means"], kp)
     else:
         ax_h.set_axis_off()
+    return fig
 
 
 def explore_keep_prob(
@@ -139,6 +147,6 @@ def explore_keep_prob(
 
     controls = {"keep_prob": linear_slider("keep_prob (chance a unit is kept)", KEEP_PROB_MIN,
                                            KEEP_PROB_MAX, KEEP_PROB_STEP, 0.85)}
-    return explorer(controls, compute, partial(show_keep_prob, X_train=X_train, Y_train=Y_train),
+    return explorer(controls, compute, partial(plot_keep_prob, X_train=X_train, Y_train=Y_train),
                     figsize=(12.5, 3.8), title="keep_prob explorer",
                     checked=[forward, backward], display=show)

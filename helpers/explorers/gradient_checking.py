@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,10 @@ from helpers.gradients import (
     vector_to_dictionary,
 )
 from helpers.plots import COLORS
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 FORWARD_NAME = "forward_propagation_n"
 
@@ -87,7 +92,8 @@ def check_each_parameter(check: Callable, parameters: dict, gradients: dict, X: 
     return out
 
 
-def plot_breakdown(breakdowns: dict[str, dict[str, float]], ax=None, title: str | None = None):
+def plot_breakdown(breakdowns: dict[str, dict[str, float]], ax: Axes | None = None,
+                   title: str | None = None) -> Axes:
     """Bars of the relative difference per parameter array (log scale), one group per
     backward pass ({"buggy": {...}, "fixed": {...}}), over the fine / look closer / bug bands."""
     import matplotlib.pyplot as plt
@@ -194,8 +200,9 @@ def _usable(y: np.ndarray) -> np.ndarray:
     return np.isfinite(y) & (y > 0)
 
 
-def show_epsilon(fig, result: dict, settings: dict) -> None:
-    """The log-log plot of both curves, with markers at the current ε and at each minimum."""
+def plot_epsilon(fig: Figure, result: dict, settings: dict) -> Figure:
+    """The ε explorer's picture, in ``fig``: the log-log plot of both curves (``result``: from
+    ``epsilon_curves``), with markers at the current ε and at each minimum. Returns ``fig``."""
     fig.set_layout_engine(None)  # the same place for every ε
     ax = fig.add_axes(RECT)
     _static_axes(ax, result)
@@ -214,6 +221,7 @@ def show_epsilon(fig, result: dict, settings: dict) -> None:
     if bad:
         title += f"\n(not a finite positive number: {', '.join(bad)}; check gradient_check_n)"
     ax.set_title(title)
+    return fig
 
 
 def _log_axes(ax, xlim, ylim) -> None:
@@ -266,6 +274,6 @@ def explore_epsilon(check: Callable, backward: Callable, parameters: dict, X: np
         return epsilon_curves(check, backward, parameters, X, Y, control.values)
 
     return explorer({"epsilon": control}, {"curves": (curves, [])},
-                    lambda fig, result, settings: show_epsilon(fig, result["curves"], settings),
+                    lambda fig, result, settings: plot_epsilon(fig, result["curves"], settings),
                     figsize=(8, 4.4), title="ε explorer", checked=[check, backward],
                     display=show)

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from helpers.explore import Explorer, explorer, log_slider, slider
 from helpers.plots import COLORS
 from helpers.training import DIVERGENCE_FACTOR
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # ---------------------------------------------------------------- cost surfaces (normalizing)
 
@@ -130,29 +135,31 @@ def _surface(problem: dict, frame, n: int = 70):
 
 
 def draw_bowl(ax, problem: dict, run: dict, *, title: str, labels=("w₁", "w₂"),
-              frame=None, surface=None, legend: bool = True):
-    """Contours of J (log-spaced above J*) with gradient descent's path on top."""
+              frame=None, surface=None, legend: bool = True) -> list:
+    """Contours of J (log-spaced above J*) with gradient descent's path on top; sets the
+    window, labels and title, and returns what it added (the contour set, then the lines)."""
     frame = frame or _frame(problem)
     xs, ys, J = surface or _surface(problem, frame)
     J0 = float(run["costs"][0])
     gap = J0 - problem["J_star"]
     levels = problem["J_star"] + gap * np.geomspace(1e-3, 4.0, 9)
-    ax.contour(xs, ys, J, levels=levels, colors=COLORS["sky"], linewidths=0.9)
+    added = [ax.contour(xs, ys, J, levels=levels, colors=COLORS["sky"], linewidths=0.9)]
     p = run["path"]
     inside = np.all(np.isfinite(p), axis=1)
     p = p[inside]
     color = COLORS["vermillion"] if run["status"] == "diverged" else COLORS["blue"]
-    ax.plot(p[:, 0], p[:, 1], ".-", color=color, ms=3, lw=1, label="gradient descent")
-    ax.plot(*p[0], "o", color=COLORS["black"], ms=6, label="start")
-    ax.plot(*problem["w_star"], "*", color=COLORS["orange"], ms=14, mec="black",
-            label="minimum")
+    added += ax.plot(p[:, 0], p[:, 1], ".-", color=color, ms=3, lw=1, label="gradient descent")
+    added += ax.plot(*p[0], "o", color=COLORS["black"], ms=6, label="start")
+    added += ax.plot(*problem["w_star"], "*", color=COLORS["orange"], ms=14, mec="black",
+                     label="minimum")
     if run["status"] == "diverged":
-        ax.plot(*p[-1], "x", color=color, ms=10, mew=2)
+        added += ax.plot(*p[-1], "x", color=color, ms=10, mew=2)
     ax.set(xlim=frame[:2], ylim=frame[2:], xlabel=labels[0], ylabel=labels[1], title=title)
     ax.set_aspect("equal")
     ax.grid(False)
     if legend:
         ax.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
+    return added
 
 
 def _normalized_problem(normalize_inputs: Callable, X, y):
@@ -163,26 +170,26 @@ def _normalized_problem(normalize_inputs: Callable, X, y):
 
 
 def plot_cost_surfaces(normalize_inputs: Callable, X, y, learning_rates=(0.1, 0.1),
-                       max_steps: int = 1000):
+                       max_steps: int = 1000) -> Figure:
     """Two contour plots side by side: raw inputs vs inputs normalized by the learner's
-    ``normalize_inputs``, each with the gradient-descent path at its learning rate."""
+    ``normalize_inputs``, each with the gradient-descent path at its learning rate (``descent``)
+    and, in its title, how many steps it took."""
     import matplotlib.pyplot as plt
 
     problems = [bowl(X, y), _normalized_problem(normalize_inputs, X, y)]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
     names = ["raw inputs", "normalized inputs"]
     labels = [("w₁", "w₂"), ("w̃₁ (normalized)", "w̃₂ (normalized)")]
-    runs = []
     for ax, prob, lr, name, lab in zip(axes, problems, learning_rates, names, labels):
         run = descent(prob, lr, max_steps)
-        runs.append(run)
         draw_bowl(ax, prob, run, title=f"{name}, α = {lr:g}\n{run['message']}", labels=lab)
     fig.suptitle("Cost J(w) with the bias at its best value, and gradient descent's path")
-    return fig, runs
+    return fig
 
 
-def show_normalization(fig, result: dict, settings: dict) -> None:
-    """Gradient descent's path on the raw and on the normalized bowl, side by side."""
+def plot_normalization(fig: Figure, result: dict, settings: dict) -> Figure:
+    """The normalization explorer's picture of one α, in ``fig``: gradient descent's path on
+    the raw and on the normalized bowl, side by side. Returns ``fig``."""
     lr = settings["learning_rate"]
     a1, a2 = _two_axes(fig, top=0.86)
     for ax, name, problem, labels in (
@@ -192,6 +199,7 @@ def show_normalization(fig, result: dict, settings: dict) -> None:
         draw_bowl(ax, problem["problem"], run, title=f"{name}, α = {lr:.3g}\n{run['message']}",
                   labels=labels, frame=problem["frame"], surface=problem["surface"],
                   legend=ax is a1)
+    return fig
 
 
 def _bowl_view(problem: dict) -> dict:
@@ -216,7 +224,7 @@ def explore_normalization(normalize_inputs: Callable, X, y, *, max_steps: int = 
              "norm": (lambda _: _bowl_view(_normalized_problem(normalize_inputs, X, y)), []),
              "runs": (runs, ["learning_rate"])}
     controls = {"learning_rate": log_slider("learning rate α", -3, 0.5, 0.25, 0.1)}
-    return explorer(controls, parts, show_normalization, figsize=(9, 4.4),
+    return explorer(controls, parts, plot_normalization, figsize=(9, 4.4),
                     title="normalization explorer", checked=[normalize_inputs], display=show)
 
 
@@ -259,8 +267,10 @@ def _toy_image(space, score_fn, x="learning_rate", y="epsilon", n=100, pad=0.3):
     return S, (x0, x1, y0, y1)
 
 
-def _draw_trials(ax, trials, space, score_fn, title, x="learning_rate", y="epsilon",
-                 background=None):
+def _plot_trials(ax: Axes, trials, space, score_fn, title, x="learning_rate", y="epsilon",
+                 background=None) -> Axes:
+    """One finished panel: the trials (best first) over the score landscape ``background``
+    (S, extent), with a rug of the distinct α tried. Returns ``ax``."""
     S, extent = background if background is not None else _toy_image(space, score_fn, x, y)
     ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap="cividis", vmin=0.5,
               vmax=0.95, interpolation="nearest")
@@ -276,33 +286,36 @@ def _draw_trials(ax, trials, space, score_fn, title, x="learning_rate", y="epsil
            xlim=extent[:2], ylim=extent[2:])
     ax.grid(False)
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.85)
+    return ax
 
 
 def plot_grid_vs_random(grid: list[dict], random: list[dict], space: dict = TOY_SPACE,
-                        score_fn: Callable = toy_score):
+                        score_fn: Callable = toy_score) -> Figure:
     """The same budget spent on a grid and at random, over the score landscape (only the
     horizontal direction matters)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained", sharey=True)
     background = _toy_image(space, score_fn)
-    _draw_trials(axes[0], grid, space, score_fn, f"grid search: {len(grid)} trials",
+    _plot_trials(axes[0], grid, space, score_fn, f"grid search: {len(grid)} trials",
                  background=background)
-    _draw_trials(axes[1], random, space, score_fn, f"random search: {len(random)} trials",
+    _plot_trials(axes[1], random, space, score_fn, f"random search: {len(random)} trials",
                  background=background)
     fig.colorbar(axes[1].images[0], ax=axes, label="dev score (depends on α only)", shrink=0.9)
     return fig
 
 
-def show_search_trials(fig, result: dict, settings: dict, space: dict,
-                       score_fn: Callable) -> None:
-    """A grid and the learner's random search with the same budget, over the score landscape."""
+def plot_search_trials(fig: Figure, result: dict, settings: dict, space: dict,
+                       score_fn: Callable) -> Figure:
+    """The search-trials explorer's picture, in ``fig``: a grid and the learner's random search
+    with the same budget, over the score landscape. Returns ``fig``."""
     a1, a2 = _two_axes(fig, top=0.91, sharey=True)
     g, r = result["trials"]["grid"], result["trials"]["random"]
     background = result["background"]
-    _draw_trials(a1, g, space, score_fn, f"grid: {len(g)} trials", background=background)
-    _draw_trials(a2, r, space, score_fn, f"your random search: {len(r)} trials",
+    _plot_trials(a1, g, space, score_fn, f"grid: {len(g)} trials", background=background)
+    _plot_trials(a2, r, space, score_fn, f"your random search: {len(r)} trials",
                  background=background)
+    return fig
 
 
 def explore_search_trials(random_search: Callable, score_fn: Callable = toy_score,
@@ -320,7 +333,7 @@ def explore_search_trials(random_search: Callable, score_fn: Callable = toy_scor
     parts = {"background": (lambda _: _toy_image(space, score_fn), []),
              "trials": (trials, ["n_trials"])}
     controls = {"n_trials": slider("number of trials n", list(range(4, 65, 4)), 16, "{:d}")}
-    return explorer(controls, parts, partial(show_search_trials, space=space, score_fn=score_fn),
+    return explorer(controls, parts, partial(plot_search_trials, space=space, score_fn=score_fn),
                     figsize=(9, 3.8), title="search trials explorer",
                     checked=[random_search], display=show)
 
@@ -328,8 +341,8 @@ def explore_search_trials(random_search: Callable, score_fn: Callable = toy_scor
 # ---------------------------------------------------------------- a real search, plotted
 
 def plot_search(coarse: list[dict], fine: list[dict], fine_space: dict, *,
-                x: str = "learning_rate", y: str = "n_h", ax=None,
-                title: str = "Coarse-to-fine random search"):
+                x: str = "learning_rate", y: str = "n_h", ax: Axes | None = None,
+                title: str = "Coarse-to-fine random search") -> Axes:
     """Trials of a coarse and a fine search: x on a log axis, y linear, colour = dev score;
     the zoomed-in box is the fine search's space."""
     import matplotlib.pyplot as plt

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
@@ -27,6 +28,9 @@ from helpers.explore import Explorer, explorer, slider, toggle
 from helpers.network import layer_backward, layer_forward, model_forward
 from helpers.plots import COLORS, CYCLE, draw_points, draw_regions, grid_for
 from helpers.training import one_blas_thread, train
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEPTH = 10
 WIDTH = 100
@@ -218,9 +222,10 @@ def _circles_panels(ax_b, ax_c, circ: dict, scale: float, X, Y, iterations: int)
                    if hist.costs else "Circles net: cost")
 
 
-def show_weight_scale(fig, result: dict, settings: dict, X_train, Y_train,
-                      iterations: int) -> None:
-    """The deep net's activations and gradients per layer; the circles net's boundary and cost."""
+def plot_weight_scale(fig: Figure, result: dict, settings: dict, X_train, Y_train,
+                      iterations: int) -> Figure:
+    """The weight-scale explorer's picture of one setting, in ``fig``: the deep net's
+    activations and gradients per layer; the circles net's boundary and cost. Returns ``fig``."""
     scale, activation = settings["scale"], settings["activation"]
     deep = result["deep"]
     fig.set_layout_engine(None)  # fixed places: the panels stay put from one σ to the next
@@ -230,6 +235,7 @@ def show_weight_scale(fig, result: dict, settings: dict, X_train, Y_train,
     _heatmap(ax_a, deep["activations"], title_a, "A", BLUES, activation)
     _heatmap(ax_g, deep["gradients"], title_g, "dA", ORANGES, activation)
     _circles_panels(ax_b, ax_c, result["circles"], scale, X_train, Y_train, iterations)
+    return fig
 
 
 def explore_weight_scale(
@@ -265,7 +271,7 @@ def explore_weight_scale(
                             settings["activation"])
 
     parts = {"circles": (circles, ["scale"]), "deep": (deep, ["scale", "activation"])}
-    return explorer(controls, parts, partial(show_weight_scale, X_train=X_train,
+    return explorer(controls, parts, partial(plot_weight_scale, X_train=X_train,
                                              Y_train=Y_train, iterations=num_iterations),
                     figsize=(10, 7.8), title="weight scale explorer",
                     checked=[initialize_parameters_random], display=show)

@@ -10,9 +10,13 @@ explore_loss_surface   trajectories of GD, momentum, RMSprop and Adam on a 2-D l
                        two-parameter dict {"W1": x, "b1": y}
 explore_batch_size     mini-batch size 1 ... full batch: cost-curve noise and time per epoch
                        (trains with the learner's ``random_mini_batches`` and update rule)
-show_mini_batches      one epoch's mini-batches, coloured, over the data
-show_optimizers        cost curves and decision boundaries of several training runs
-show_saddle_points     a saddle and its plateau, and why minima are rare in high dimensions
+plot_mini_batches      one epoch's mini-batches, coloured, over the data
+plot_optimizers        cost curves and decision boundaries of several training runs
+                       (``run_accuracies``: their train and test accuracy)
+plot_saddle_points     a saddle and its plateau, and why minima are rare in high dimensions
+
+Each explorer's picture is ``plot_<what>(fig, result, settings, ...)`` beside its
+``explore_<what>`` (the figure convention of helpers/plots.py).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -46,6 +50,10 @@ from helpers.training import (
     train,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
 METHOD_COLORS = {
     "GD": COLORS["blue"],
     "momentum": COLORS["orange"],
@@ -62,8 +70,9 @@ def noisy_series(T: int = 150, seed: int = 7) -> np.ndarray:
     return 10.0 + 5.0 * np.sin(2 * np.pi * t / T) + rng.normal(0.0, 2.0, size=T)
 
 
-def show_ewa(fig, v: np.ndarray, settings: dict, theta: np.ndarray) -> None:
-    """The noisy values and the learner's weighted average v_t of them."""
+def plot_ewa(fig: Figure, v: np.ndarray, settings: dict, theta: np.ndarray) -> Figure:
+    """The β explorer's picture, in ``fig``: the noisy values θ and the learner's weighted
+    average v of them. Returns ``fig``."""
     beta, corr = settings["beta"], settings["bias_correction"]
     t = np.arange(1, theta.size + 1)
     fixed_layout(fig, left=0.08, top=0.9)
@@ -78,6 +87,7 @@ def show_ewa(fig, v: np.ndarray, settings: dict, theta: np.ndarray) -> None:
            title=f"β = {beta:.2f}: an average over roughly the last 1/(1−β) ≈ "
                  f"{1.0 / (1.0 - beta):.0f} values")
     ax.legend(loc="lower right", frameon=True, framealpha=0.85)
+    return fig
 
 
 def explore_ewa(exponentially_weighted_average: Callable, *, values: np.ndarray | None = None,
@@ -93,7 +103,7 @@ def explore_ewa(exponentially_weighted_average: Callable, *, values: np.ndarray 
 
     controls = {"beta": linear_slider("β (weight of the past)", 0.5, 0.98, 0.02, 0.9),
                 "bias_correction": checkbox("bias correction v_t / (1−β^t)", True)}
-    return explorer(controls, compute, partial(show_ewa, theta=theta), figsize=(8, 3.4),
+    return explorer(controls, compute, partial(plot_ewa, theta=theta), figsize=(8, 3.4),
                     title="β explorer", checked=[exponentially_weighted_average], display=show)
 
 
@@ -221,8 +231,10 @@ def trajectories(surface: Surface, methods: dict[str, Method], learning_rate: fl
     return out
 
 
-def draw_trajectories(fig, surface: Surface, trajs: dict, title: str = "") -> None:
-    """Left: the trajectories over the loss surface; right: J - min J per step (log scale)."""
+def plot_trajectories(fig: Figure | SubFigure, surface: Surface, trajs: dict,
+                      title: str = "") -> Figure | SubFigure:
+    """Two panels in ``fig`` (a Figure or a SubFigure): left, the trajectories over the loss
+    surface; right, J - min J per step (log scale). Returns ``fig``."""
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
     x0, x1, y0, y1 = surface.extent
     ax.imshow(_surface_image(surface), origin="lower", extent=surface.extent, cmap="Greys_r",
@@ -249,6 +261,7 @@ def draw_trajectories(fig, surface: Surface, trajs: dict, title: str = "") -> No
     if missing:
         ax2.text(0.02, 0.02, "Not yet:\n" + "\n".join(missing), transform=ax2.transAxes,
                  fontsize=8, va="bottom", color=COLORS["vermillion"])
+    return fig
 
 
 ALPHAS = (-3.0, 0.0, 0.5)  # the α slider: 10**-3 ... 10**0, half a decade apart
@@ -256,13 +269,15 @@ BETA1S = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 BETA2S = (0.9, 0.99, 0.999)
 
 
-def show_loss_surface(fig, trajs: dict, settings: dict, num_steps: int) -> None:
-    """``draw_trajectories`` with this setting's α, β₁ and β₂ in the title."""
+def plot_loss_surface(fig: Figure, trajs: dict, settings: dict, num_steps: int) -> Figure:
+    """The loss-surface explorer's picture: ``plot_trajectories`` with this setting's α, β₁
+    and β₂ in the title. Returns ``fig``."""
     s = SURFACES[settings["surface"]]
     fixed_layout(fig, top=0.9, wspace=0.22)
-    draw_trajectories(fig, s, trajs, title=f"{s.name}: α = {settings['learning_rate']:.3g}, "
+    plot_trajectories(fig, s, trajs, title=f"{s.name}: α = {settings['learning_rate']:.3g}, "
                       f"β₁ = {settings['beta1']:.2f}, β₂ = {settings['beta2']:.3f}")
     fig.axes[1].set_xlim(-0.05 * num_steps, 1.05 * num_steps)
+    return fig
 
 
 def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
@@ -291,7 +306,7 @@ def explore_loss_surface(*, update_parameters_with_gd, initialize_velocity,
         "beta1": slider("β₁ (momentum, Adam)", BETA1S, 0.9, "{:.2f}"),
         "beta2": slider("β₂ (RMSprop, Adam)", BETA2S, 0.99, "{:g}"),
     }
-    return explorer(controls, compute, partial(show_loss_surface, num_steps=num_steps),
+    return explorer(controls, compute, partial(plot_loss_surface, num_steps=num_steps),
                     figsize=(10, 3.8), title="loss surface explorer",
                     checked=list(fns.values()), display=show)
 
@@ -301,8 +316,10 @@ def _ms_per_epoch(h: History) -> float:
     return 1000 * h.seconds / max(len(h.costs), 1)
 
 
-def show_batch_size(fig, result: dict, settings: dict, m: int, num_epochs: int) -> None:
-    """Left: the cost of every update and of every epoch; right: time per epoch of each size."""
+def plot_batch_size(fig: Figure, result: dict, settings: dict, m: int,
+                    num_epochs: int) -> Figure:
+    """The mini-batch size explorer's picture, in ``fig``: left, the cost of every update and
+    of every epoch; right, the time per epoch of each size trained so far. Returns ``fig``."""
     size, hist, sweep = settings["mini_batch_size"], result["run"], result["sweep"]
     fixed_layout(fig, top=0.9, wspace=0.22)
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1])
@@ -326,6 +343,7 @@ def show_batch_size(fig, result: dict, settings: dict, m: int, num_epochs: int) 
     ax2.set(xscale="log", yscale="log", xlabel="mini-batch size", ylabel="ms per epoch",
             title="Time for one pass over the data")
     ax2.legend(loc="upper right", fontsize=8)
+    return fig
 
 
 def explore_batch_size(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int], *,
@@ -348,13 +366,14 @@ def explore_batch_size(X: np.ndarray, Y: np.ndarray, layers_dims: Sequence[int],
     controls = {"mini_batch_size": slider("mini-batch size", options,
                                           64 if 64 in sizes else sizes[-1])}
     return explorer(controls, {"run": (run, ["mini_batch_size"])},
-                    partial(show_batch_size, m=m, num_epochs=num_epochs), figsize=(10, 3.6),
+                    partial(plot_batch_size, m=m, num_epochs=num_epochs), figsize=(10, 3.6),
                     sweep="run", title="mini-batch size explorer",
                     checked=[f for f in (mini_batches, update) if f is not None], display=show)
 
 
 # ---------------------------------------------------------------- figures
-def show_mini_batches(batches, *, ax=None, title: str = "One epoch's mini-batches"):
+def plot_mini_batches(batches, *, ax: Axes | None = None,
+                      title: str = "One epoch's mini-batches") -> Axes:
     """Scatter the examples of each mini-batch (X_batch (2, size), Y_batch) in its own colour;
     circles for class 0, triangles for class 1."""
     import matplotlib.pyplot as plt
@@ -373,11 +392,18 @@ def show_mini_batches(batches, *, ax=None, title: str = "One epoch's mini-batche
     return ax
 
 
-def show_optimizers(runs: dict, X, Y, X_test, Y_test, *, title: str = "",
-                    show_learning_rate: bool = False):
+def run_accuracies(runs: dict, X, Y, X_test, Y_test) -> dict[str, tuple[float, float]]:
+    """{label: (train accuracy, test accuracy)} of each run ({label: History})."""
+    return {label: (accuracy(predict(X, h.parameters), Y),
+                    accuracy(predict(X_test, h.parameters), Y_test))
+            for label, h in runs.items()}
+
+
+def plot_optimizers(runs: dict, X, Y, X_test, Y_test, *, title: str = "",
+                    show_learning_rate: bool = False) -> Figure:
     """One row: cost curves of the runs ({label: History}), optionally their learning rates,
-    then each run's decision boundary with train and test accuracy. Returns the figure and
-    {label: (train accuracy, test accuracy)}."""
+    then each run's decision boundary with train and test accuracy (``run_accuracies``).
+    Returns the figure."""
     import matplotlib.pyplot as plt
 
     from helpers.plots import plot_costs
@@ -390,19 +416,17 @@ def show_optimizers(runs: dict, X, Y, X_test, Y_test, *, title: str = "",
             axes[1].plot(np.arange(len(h.learning_rates)), h.learning_rates, label=label)
         axes[1].set(yscale="log", xlabel="epoch", ylabel="α", title="Learning rate")
         axes[1].legend(fontsize=8)
-    accs = {}
+    accs = run_accuracies(runs, X, Y, X_test, Y_test)
     for ax, (label, h) in zip(axes[n - len(runs):], runs.items()):
         p = h.parameters
-        tr = accuracy(predict(X, p), Y)
-        te = accuracy(predict(X_test, p), Y_test)
-        accs[label] = (tr, te)
+        tr, te = accs[label]
         plot_decision_boundary(lambda P, p=p: predict(P, p), X, Y, ax=ax, title=label,
                                train_acc=tr, test_acc=te, resolution=120, legend=False)
     axes[-1].legend(*axes[-1].get_legend_handles_labels(), loc="upper right", fontsize=7,
                     frameon=True, framealpha=0.8)
     if title:
         fig.suptitle(title)
-    return fig, accs
+    return fig
 
 
 def minima_share(dims: Sequence[int] = (1, 2, 3, 4, 5, 6, 7), samples: int = 20000,
@@ -418,8 +442,8 @@ def minima_share(dims: Sequence[int] = (1, 2, 3, 4, 5, 6, 7), samples: int = 200
     return np.array(out)
 
 
-def show_saddle_points(*, update_parameters_with_gd, initialize_adam, update_parameters_with_adam,
-                       learning_rate: float = 0.1, num_steps: int = 200):
+def plot_saddle_points(*, update_parameters_with_gd, initialize_adam, update_parameters_with_adam,
+                       learning_rate: float = 0.1, num_steps: int = 200) -> Figure:
     """Three panels: GD and Adam (the learner's) passing a saddle; the plateau in their loss;
     the share of critical points that are minima as the dimension grows."""
     import matplotlib.pyplot as plt
@@ -432,7 +456,7 @@ def show_saddle_points(*, update_parameters_with_gd, initialize_adam, update_par
     trajs = trajectories(s, methods, learning_rate, num_steps)
     fig = plt.figure(figsize=(12, 3.6), layout="constrained")
     sub = fig.subfigures(1, 2, width_ratios=[2.5, 1])
-    draw_trajectories(sub[0], s, trajs, title=f"A saddle at (0, 0), α = {learning_rate:g}")
+    plot_trajectories(sub[0], s, trajs, title=f"A saddle at (0, 0), α = {learning_rate:g}")
     ax = sub[1].subplots()
     dims = np.arange(1, 8)
     share = minima_share(dims)
@@ -451,6 +475,7 @@ def show_saddle_points(*, update_parameters_with_gd, initialize_adam, update_par
 
 __all__ = [
     "SURFACES", "explore_batch_size", "explore_ewa", "explore_loss_surface", "minima_share",
-    "noisy_series", "optimizer_methods", "run_optimizer", "show_mini_batches", "show_optimizers",
-    "show_saddle_points", "trajectories", "draw_trajectories",
+    "noisy_series", "optimizer_methods", "plot_batch_size", "plot_ewa", "plot_loss_surface",
+    "plot_mini_batches", "plot_optimizers", "plot_saddle_points", "plot_trajectories",
+    "run_accuracies", "run_optimizer", "trajectories",
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -26,6 +27,10 @@ from helpers.explore import Explorer, explorer, fixed_layout, slider
 from helpers.network import binary_cross_entropy, model_forward, num_layers, predict
 from helpers.plots import COLORS, accuracy_title, draw_points, draw_regions, grid_for
 from helpers.training import History, train
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 LAYERS_DIMS = [2, 20, 3, 1]
 LEARNING_RATE = 0.3
@@ -72,21 +77,24 @@ def summarize(history: History, X_train, Y_train, X_dev, Y_dev,
     }
 
 
-def draw_boundary(ax, summary: dict, X, Y, title: str, dev_name: str = "dev") -> None:
-    """The decision regions of one summarized run with the points X, Y on top."""
-    draw_regions(ax, summary["regions"], summary["extent"], summary["regions"].shape)
-    draw_points(ax, X, Y, size=14)
+def draw_boundary(ax, summary: dict, X, Y, title: str, dev_name: str = "dev") -> list:
+    """The decision regions of one summarized run with the points X, Y on top (and "diverged"
+    across it if the run diverged); returns [regions image, class-0 points, class-1 points
+    (, the "diverged" text)]."""
+    added = [draw_regions(ax, summary["regions"], summary["extent"], summary["regions"].shape),
+             *draw_points(ax, X, Y, size=14)]
     ax.set_xticks([-1, 0, 1])  # few ticks: a small panel stays readable
     ax.set_yticks([-1, 0, 1])
     ax.set(xlabel="$x_1$", ylabel="$x_2$",
            title=accuracy_title(title, summary["train_acc"], summary["dev_acc"], dev_name))
     ax.grid(False)
     if summary["diverged"]:
-        ax.text(0.5, 0.5, "diverged", transform=ax.transAxes, ha="center", va="center",
-                fontsize=16, color=COLORS["vermillion"])
+        added.append(ax.text(0.5, 0.5, "diverged", transform=ax.transAxes, ha="center",
+                             va="center", fontsize=16, color=COLORS["vermillion"]))
+    return added
 
 
-def plot_boundaries(summaries: Mapping[str, dict], X, Y, dev_name: str = "dev"):
+def plot_boundaries(summaries: Mapping[str, dict], X, Y, dev_name: str = "dev") -> Figure:
     """Side-by-side decision boundaries of several summarized runs, over the points X, Y."""
     import matplotlib.pyplot as plt
 
@@ -125,14 +133,15 @@ def train_lambda(X_train, Y_train, X_dev, Y_dev, lambd: float, *, forward: Calla
     return summarize(hist, X_train, Y_train, X_dev, Y_dev)
 
 
-def draw_sweep(ax, sweep: Mapping[tuple, dict], lam: float) -> None:
-    """Train and dev accuracy, and the total weight norm, against every λ trained so far."""
+def draw_sweep(ax, sweep: Mapping[tuple, dict], lam: float) -> list:
+    """Train and dev accuracy, and the total weight norm, against every λ trained so far (a
+    dashed line at ``lam``); returns the lines it added."""
     lams = [v for v in LAMBDAS if (v,) in sweep]
     xs = np.arange(len(lams))
-    ax.plot(xs, [100 * sweep[(v,)]["train_acc"] for v in lams], "o-", color=COLORS["blue"],
-            ms=4, label="train accuracy")
-    ax.plot(xs, [100 * sweep[(v,)]["dev_acc"] for v in lams], "s-", color=COLORS["vermillion"],
-            ms=4, label="dev accuracy")
+    added = ax.plot(xs, [100 * sweep[(v,)]["train_acc"] for v in lams], "o-",
+                    color=COLORS["blue"], ms=4, label="train accuracy")
+    added += ax.plot(xs, [100 * sweep[(v,)]["dev_acc"] for v in lams], "s-",
+                     color=COLORS["vermillion"], ms=4, label="dev accuracy")
     ax.set_ylim(70, 100)
     ax.set_yticks([70, 80, 90, 100])
     done = "" if len(lams) == len(LAMBDAS) else f" ({len(lams)} of {len(LAMBDAS)} trained)"
@@ -140,33 +149,39 @@ def draw_sweep(ax, sweep: Mapping[tuple, dict], lam: float) -> None:
            ylabel="accuracy (%)")
     ax.set_xticks(xs, [f"{v:g}" for v in lams], fontsize=7)
     if lam in lams:
-        ax.axvline(lams.index(lam), color="0.4", lw=1, ls="--")
+        added.append(ax.axvline(lams.index(lam), color="0.4", lw=1, ls="--"))
     # the total weight norm, scaled onto the same axes
     total = np.array([sum(sweep[(v,)]["norms"]) for v in lams])
     top = max(total.max(), 1e-12)
-    ax.plot(xs, 70 + 30 * total / top, "^:", color=COLORS["green"], ms=4,
-            label=f"Σ‖W‖ (top of axis = {top:.0f})")
+    added += ax.plot(xs, 70 + 30 * total / top, "^:", color=COLORS["green"], ms=4,
+                     label=f"Σ‖W‖ (top of axis = {top:.0f})")
     ax.legend(fontsize=7, loc="lower left")
+    return added
 
 
-def draw_cost(ax, result: dict, reference: dict | None, label: str, lam: float) -> None:
-    """The cost during training of one run, over the run without penalty (grey)."""
+def draw_cost(ax, result: dict, reference: dict | None, label: str, lam: float) -> list:
+    """The cost during training of one run, over the run without penalty (grey); returns the
+    lines it added."""
     if result["diverged"]:
         ax.set_title("Cost (diverged)", color=COLORS["vermillion"])
     else:
         ax.set_title(f"Cost during training, {label}")
+    added = []
     if reference is not None:
-        ax.plot(reference["steps"], reference["costs"], color="0.6", lw=1, label="λ = 0")
-    ax.plot(result["steps"], result["costs"], color=COLORS["blue"],
-            label=f"{label} (with penalty)" if lam else label)
+        added += ax.plot(reference["steps"], reference["costs"], color="0.6", lw=1,
+                         label="λ = 0")
+    added += ax.plot(result["steps"], result["costs"], color=COLORS["blue"],
+                     label=f"{label} (with penalty)" if lam else label)
     ax.set(xlabel="iteration", ylabel="cost $J$", ylim=(0, None))
     ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.yaxis.set_major_locator(MaxNLocator(4))
     ax.legend(fontsize=7)
+    return added
 
 
-def show_lambda(fig, result: dict, settings: dict, X_train, Y_train) -> None:
-    """Boundary with accuracies and ‖W‖; accuracy and Σ‖W‖ against λ; the cost curve."""
+def plot_lambda(fig: Figure, result: dict, settings: dict, X_train, Y_train) -> Figure:
+    """The λ explorer's picture of one setting, in ``fig``: boundary with accuracies and ‖W‖;
+    accuracy and Σ‖W‖ against λ; the cost curve. Returns ``fig``."""
     lam, run, sweep = settings["lambd"], result["run"], result["sweep"]
     fixed_layout(fig, left=0.05, right=0.99, bottom=0.16, top=0.80, wspace=0.3)
     ax_b, ax_a, ax_c = fig.subplots(1, 3, width_ratios=[1, 1.25, 1.1])
@@ -176,6 +191,7 @@ def show_lambda(fig, result: dict, settings: dict, X_train, Y_train) -> None:
     ax_b.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.8)
     draw_sweep(ax_a, sweep, lam)
     draw_cost(ax_c, run, sweep.get((0.0,)) if lam != 0.0 else None, f"λ = {lam:g}", lam)
+    return fig
 
 
 def explore_lambda(
@@ -201,7 +217,7 @@ def explore_lambda(
     controls = {"lambd": slider("λ (L2 strength)", lambda_options(),
                                 0.7 if 0.7 in LAMBDAS else LAMBDAS[0])}
     return explorer(controls, {"run": (run, ["lambd"])},
-                    partial(show_lambda, X_train=X_train, Y_train=Y_train),
+                    partial(plot_lambda, X_train=X_train, Y_train=Y_train),
                     figsize=(12.5, 3.9), sweep="run", title="λ explorer",
                     checked=[cost, backward], display=show)
 
@@ -227,7 +243,7 @@ def best_iteration(history: History) -> tuple[int, dict]:
     return step, rec["parameters"]
 
 
-def plot_early_stopping(history: History, ax=None):
+def plot_early_stopping(history: History, ax: Axes | None = None) -> Axes:
     """Train and dev cost against iterations, with the lowest dev cost marked."""
     import matplotlib.pyplot as plt
 

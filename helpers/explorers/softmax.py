@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,10 @@ from helpers.explore import Explorer, explorer, fixed_layout, log_slider, slider
 from helpers.network import backward_from_output, glorot_uniform, model_forward
 from helpers.plots import COLORS
 from helpers.training import History, one_blas_thread, train
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # The logits one small network gave one image of a handwritten digit (classes 0..9): a clear
 # favourite (3), a close runner-up (8) and a few plausible others.
@@ -92,8 +97,9 @@ def train_numpy_net(
 
 
 # ---------------------------------------------------------------- temperature
-def show_temperature(fig, p: np.ndarray, settings: dict, z: np.ndarray) -> None:
-    """The fixed logits, and the learner's softmax(z / T) with its top probability and entropy."""
+def plot_temperature(fig: Figure, p: np.ndarray, settings: dict, z: np.ndarray) -> Figure:
+    """The temperature explorer's picture, in ``fig``: the fixed logits z, and the learner's
+    softmax(z / T) (``p``) with its top probability and entropy. Returns ``fig``."""
     C = z.shape[0]
     fixed_layout(fig, left=0.06, wspace=0.2)
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
@@ -113,6 +119,7 @@ def show_temperature(fig, p: np.ndarray, settings: dict, z: np.ndarray) -> None:
                   f"{entropy:.2f} (max {np.log(C):.2f})",
             xlabel="class $c$", ylabel="probability", ylim=(0, 1.02), xticks=classes)
     ax2.legend(loc="upper left")
+    return fig
 
 
 def explore_temperature(softmax: Callable, logits: Sequence[float] | None = None, *,
@@ -124,7 +131,7 @@ def explore_temperature(softmax: Callable, logits: Sequence[float] | None = None
         return np.asarray(softmax(z / settings["T"]), dtype=float).reshape(-1)
 
     controls = {"T": log_slider("T (temperature)", -1.5, 1.5, 0.25, 1.0)}
-    return explorer(controls, compute, partial(show_temperature, z=z), figsize=(10, 3.6),
+    return explorer(controls, compute, partial(plot_temperature, z=z), figsize=(10, 3.6),
                     title="temperature explorer", checked=[softmax], display=show)
 
 
@@ -199,48 +206,48 @@ def _sweep_panel(ax, sweep: dict, units: Sequence[int], alphas: Sequence[float],
         ax.legend(fontsize=7, loc="lower center")
 
 
-def show_learning_rate_and_units(fig, result: dict, settings: dict, units: Sequence[int],
-                                 alphas: Sequence[float], num_iterations: int) -> None:
-    """Cost; train/dev accuracy during training; final dev accuracy of every setting so far."""
+def plot_learning_rate_and_units(fig: Figure, result: dict, settings: dict,
+                                 units: Sequence[int], alphas: Sequence[float],
+                                 num_iterations: int) -> Figure:
+    """The α × hidden units explorer's picture of one setting, in ``fig``: cost; train/dev
+    accuracy during training; final dev accuracy of every setting so far. Returns ``fig``."""
     r, a, h = result["run"], settings["alpha"], settings["hidden"]
     fixed_layout(fig, left=0.05, right=0.99, wspace=0.3)
     ax1, ax2, ax3 = fig.subplots(1, 3)
     _cost_panel(ax1, r, num_iterations)
     _accuracy_panel(ax2, r, a, h, num_iterations)
     _sweep_panel(ax3, result["sweep"], units, alphas, (a, r["final_dev"]))
+    return fig
 
 
-def explore_learning_rate_and_units(
-    X_train: np.ndarray,
-    labels_train: np.ndarray,
-    X_dev: np.ndarray,
-    labels_dev: np.ndarray,
-    *,
-    softmax_cross_entropy: Callable,
-    one_hot: Callable,
-    num_iterations: int = 120,
-    units: Sequence[int] = (0, 4, 16, 32),
-    show: bool = True,
-) -> Explorer:
+def explore_learning_rate_and_units(*data: np.ndarray, num_iterations: int = 120,
+                                    units: Sequence[int] = (0, 4, 16, 32), show: bool = True,
+                                    **learner: Callable) -> Explorer:
     """Sliders for the learning rate alpha (log) and the hidden units (0 = softmax regression).
 
-    Each setting is trained once (full-batch gradient descent through the learner's
+    ``data`` (X_train, labels_train, X_dev, labels_dev) and ``learner`` (the learner's
+    ``softmax_cross_entropy=`` and ``one_hot=``) go to ``train_numpy_net`` as they are. Each
+    setting is trained once (full-batch gradient descent through the learner's
     softmax_cross_entropy); the figure shows the train/dev cost, the train/dev accuracy during
     training and the final dev accuracy of every alpha for each width trained so far."""
+    names = ("softmax_cross_entropy", "one_hot")
+    if len(data) != 4 or sorted(learner) != sorted(names):
+        raise TypeError("call explore_learning_rate_and_units(X_train, labels_train, X_dev, "
+                        "labels_dev, softmax_cross_entropy=..., one_hot=...), not with "
+                        f"{len(data)} arrays and {sorted(learner)}")
     controls = {"alpha": log_slider("α (learning rate)", -2, 1, 0.5, 10 ** -0.5),
                 "hidden": slider("hidden units", list(units), 32 if 32 in units else units[-1])}
 
     def run(settings: dict) -> dict:
         return summarize_run(train_numpy_net(
-            X_train, labels_train, X_dev, labels_dev, softmax_cross_entropy=softmax_cross_entropy,
-            one_hot=one_hot, hidden_units=settings["hidden"], learning_rate=settings["alpha"],
+            *data, **learner, hidden_units=settings["hidden"], learning_rate=settings["alpha"],
             num_iterations=num_iterations))
 
-    show_fn = partial(show_learning_rate_and_units, units=list(units),
-                      alphas=controls["alpha"].values, num_iterations=num_iterations)
-    return explorer(controls, {"run": (run, ["alpha", "hidden"])}, show_fn, figsize=(12, 3.6),
+    plot = partial(plot_learning_rate_and_units, units=list(units),
+                   alphas=controls["alpha"].values, num_iterations=num_iterations)
+    return explorer(controls, {"run": (run, ["alpha", "hidden"])}, plot, figsize=(12, 3.6),
                     sweep="run", title="α × hidden units explorer",
-                    checked=[softmax_cross_entropy, one_hot], display=show)
+                    checked=[learner[n] for n in names], display=show)
 
 
 def _highest(r: dict) -> float:
@@ -260,7 +267,8 @@ def _nice_top(value: float) -> float:
 
 # ---------------------------------------------------------------- figures
 def plot_digit_grid(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, *,
-                    rows: int = 3, cols: int = 8, title: str = "", fig=None):
+                    rows: int = 3, cols: int = 8, title: str = "",
+                    fig: Figure | None = None) -> Figure:
     """Digits (64, k) as 8x8 images, each with a bar chart of its predicted probabilities
     (10, k) below it and a title with the predicted class and its probability; wrong ones in
     bold vermillion, with the true label. labels (k,)."""
@@ -306,7 +314,8 @@ def plot_digit_grid(images: np.ndarray, labels: np.ndarray, probabilities: np.nd
     return fig
 
 
-def plot_confusion(cm: np.ndarray, *, ax=None, title: str = "Confusion matrix (test set)"):
+def plot_confusion(cm: np.ndarray, *, ax: Axes | None = None,
+                   title: str = "Confusion matrix (test set)") -> Axes:
     """Counts cm[i, j] of examples of true class i predicted as j, written in each cell."""
     import matplotlib.pyplot as plt
 

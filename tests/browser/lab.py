@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,11 +271,13 @@ JS_RUN_STATE = """() => {
   return false;
 }"""
 
+# The open notebook's code cells, each as [cell widget, its index among all cells]: a JS expression.
+JS_CODE_CELLS = ("window.jupyterapp.shell.currentWidget.content.widgets"
+                 ".map((c, index) => [c, index]).filter(([c]) => c.model.type === 'code')")
+
 JS_ERRORS = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
   const errs = [];
-  panel.content.widgets.forEach((c, index) => {
-    if (c.model.type !== 'code') return;
+  for (const [c, index] of CODE_CELLS) {
     const source = c.model.sharedModel.getSource();
     const views = new Set();
     for (let i = 0; i < c.model.outputs.length; i++) {
@@ -310,22 +313,20 @@ JS_ERRORS = """() => {
         errs.push({cell: index, source, kind: 'not-done', text: h.textContent.trim()});
       }
     });
-  });
+  }
   for (const m of (window.__iopub || [])) {
     if (m.parent !== 'execute_request') {
       errs.push({cell: -1, source: '', kind: 'callback ' + m.type, text: m.text});
     }
   }
   return errs;
-}"""
+}""".replace("CODE_CELLS", JS_CODE_CELLS)
 
 # An explorer (helpers.explore + helpers/explorer.js) is a div.idnn-explorer holding its controls
 # (.idnn-controls > .idnn-control), a message (.idnn-message) and its picture (img.idnn-frame).
 JS_FIND_EXPLORERS = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
   const found = [];
-  panel.content.widgets.forEach((c, index) => {
-    if (c.model.type !== 'code') return;
+  for (const [c, index] of CODE_CELLS) {
     c.node.querySelectorAll('.idnn-explorer').forEach(box => {
       const controls = box.querySelector(':scope > .idnn-controls');
       if (!box.querySelector(':scope img.idnn-frame') || !controls) return;
@@ -338,9 +339,9 @@ JS_FIND_EXPLORERS = """() => {
                   toggles: controls.querySelectorAll('.idnn-toggle').length,
                   radios: 0});
     });
-  });
+  }
   return found;
-}"""
+}""".replace("CODE_CELLS", JS_CODE_CELLS)
 
 # Resolves with the milliseconds from the next keydown/pointerdown to the frame in which the
 # explorer's image shows its new src (decoded). Armed before the input is sent.
@@ -714,89 +715,122 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
     checkboxes, dropdowns, toggle buttons and radio buttons; after each change wait for the
     new image and check that the figure really changed and no message appeared.
     Returns (failures, notes)."""
-    failures: list[str] = []
-    notes: list[str] = []
-    timeout_error = _timeout_error()
-    message = nb.box(k).locator(":scope > .idnn-message").first
     try:  # the first picture is drawn once the page has told the kernel it shows the explorer
         nb.wait_first_picture(k, timeout)
-    except timeout_error:
+    except _timeout_error():
         return [f"no first picture within {timeout:.0f} s (still {nb.state(k)!r})"], []
     if not nb.image(k).is_visible():
-        return [f"the figure is hidden before any change ({message.inner_text().strip()!r})"], []
+        return [f"the figure is hidden before any change ({_message(nb, k)!r})"], []
+    drive = Drive(nb, k, timeout)
+    for control in (_drive_sliders, _drive_checkboxes, _drive_dropdowns, _drive_toggles):
+        control(drive)
+    return drive.failures, drive.notes
 
-    def step(what: str, act) -> bytes | None:
+
+def _message(nb: LabNotebook, k: int) -> str:
+    """The text of explorer ``k``'s message line ("" when it shows none)."""
+    return nb.box(k).locator(":scope > .idnn-message").first.inner_text().strip()
+
+
+class Drive:
+    """The changes made to one explorer (``k`` in ``nb``) and what they revealed: ``failures``
+    (the explorer misbehaved) and ``notes`` (worth a look, not an error)."""
+
+    def __init__(self, nb: LabNotebook, k: int, timeout: float):
+        self.nb, self.k, self.timeout = nb, k, timeout
+        self.failures: list[str] = []
+        self.notes: list[str] = []
+
+    def change(self, what: str, act: Callable[[], object]) -> bytes | None:
+        """Do ``act()``, wait for the explorer's new figure and check it: the figure as it was
+        before (PNG), or None when no new figure came (a timeout, an error, a message)."""
+        nb, k = self.nb, self.k
         debug(f"explorer {k}: {what}")
         before_png, before_src = nb.image_png(k), nb.src(k)
         errors_before = nb.callback_errors()
         act()
         try:
-            outcome = nb.wait_new_src(k, before_src, timeout, errors_before)
-        except timeout_error:
-            failures.append(f"{what}: no new figure within {timeout:.0f} s")
+            outcome = nb.wait_new_src(k, before_src, self.timeout, errors_before)
+        except _timeout_error():
+            self.failures.append(f"{what}: no new figure within {self.timeout:.0f} s")
             return None
         if outcome == "error":
             nb.sync()
-            failures.append(f"{what}: the widget callback raised an error (see below)")
+            self.failures.append(f"{what}: the widget callback raised an error (see below)")
             return None
         if outcome == "message":
-            failures.append(f"{what}: the explorer shows the message "
-                            f"{message.inner_text().strip()[:300]!r}")
+            self.failures.append(f"{what}: the explorer shows the message {_message(nb, k)[:300]!r}")
             return None
         nb.sync()
-        after_png = nb.image_png(k) if nb.image(k).is_visible() else None
-        if after_png is None:
-            failures.append(f"{what}: the figure is hidden ({message.inner_text().strip()!r})")
-        elif after_png == before_png:
-            failures.append(f"{what}: a new image arrived but the figure looks the same")
-        elif is_blank(after_png):
-            failures.append(f"{what}: the new figure is blank")
-        text = message.inner_text().strip()
-        if text:
-            failures.append(f"{what}: the explorer shows the message {text!r}")
+        self.failures += self._check_new_figure(what, before_png)
         return before_png
 
-    controls = nb.controls(k)
-    sliders = nb.sliders(k)
+    def _check_new_figure(self, what: str, before_png: bytes) -> list[str]:
+        nb, k = self.nb, self.k
+        after_png = nb.image_png(k) if nb.image(k).is_visible() else None
+        found = []
+        if after_png is None:
+            found.append(f"{what}: the figure is hidden ({_message(nb, k)!r})")
+        elif after_png == before_png:
+            found.append(f"{what}: a new image arrived but the figure looks the same")
+        elif is_blank(after_png):
+            found.append(f"{what}: the new figure is blank")
+        text = _message(nb, k)
+        if text:
+            found.append(f"{what}: the explorer shows the message {text!r}")
+        return found
+
+
+def _drive_sliders(drive: Drive) -> None:
+    sliders = drive.nb.sliders(drive.k)
     for j in range(sliders.count()):
         s = sliders.nth(j)
-        label = nb.slider_label(s) or f"slider {j + 1}"
-        if s.locator("input[type=range][disabled]").count():
-            notes.append(f"slider {label!r} is disabled; not moved")
-            continue
-        st = nb.slider_state(s)
-        forward = st["now"] < st["max"]
-        key = "ArrowRight" if forward else "ArrowLeft"
-        original = step(f"slider {label!r}, key {key}", lambda s=s, f=forward: nb.key_move(s, f))
-        moved = nb.slider_state(s)
-        if moved["now"] == st["now"]:
-            failures.append(f"slider {label!r}: {key} did not move it (value {st['readout']})")
-        back = "ArrowLeft" if forward else "ArrowRight"
-        if step(f"slider {label!r}, key {back}",
-                lambda s=s, f=not forward: nb.key_move(s, f)) is not None and original:
-            if nb.image_png(k) != original:
-                notes.append(f"slider {label!r}: moving back did not restore the same figure")
-        st = nb.slider_state(s)
-        span = (st["max"] - st["min"]) or 1.0
-        fraction = 0.85 if (st["now"] - st["min"]) / span < 0.5 else 0.15
-        step(f"slider {label!r}, drag to {fraction:.0%} of the track",
-             lambda s=s, x=fraction: nb.drag(s, x))
-        if nb.slider_state(s)["now"] == st["now"]:
-            failures.append(f"slider {label!r}: dragging the handle did not move it")
+        _drive_slider(drive, s, drive.nb.slider_label(s) or f"slider {j + 1}")
 
-    boxes = controls.locator(".idnn-checkbox input[type=checkbox]")
+
+def _drive_slider(drive: Drive, s, label: str) -> None:
+    """One step with the arrow key, one back (the figure should come back), then a drag."""
+    nb = drive.nb
+    if s.locator("input[type=range][disabled]").count():
+        drive.notes.append(f"slider {label!r} is disabled; not moved")
+        return
+    st = nb.slider_state(s)
+    forward = st["now"] < st["max"]
+    key, back = ("ArrowRight", "ArrowLeft") if forward else ("ArrowLeft", "ArrowRight")
+    original = drive.change(f"slider {label!r}, key {key}", lambda: nb.key_move(s, forward))
+    if nb.slider_state(s)["now"] == st["now"]:
+        drive.failures.append(f"slider {label!r}: {key} did not move it (value {st['readout']})")
+    if drive.change(f"slider {label!r}, key {back}",
+                    lambda: nb.key_move(s, not forward)) is not None and original:
+        if nb.image_png(drive.k) != original:
+            drive.notes.append(f"slider {label!r}: moving back did not restore the same figure")
+    st = nb.slider_state(s)
+    span = (st["max"] - st["min"]) or 1.0
+    fraction = 0.85 if (st["now"] - st["min"]) / span < 0.5 else 0.15
+    drive.change(f"slider {label!r}, drag to {fraction:.0%} of the track",
+                 lambda: nb.drag(s, fraction))
+    if nb.slider_state(s)["now"] == st["now"]:
+        drive.failures.append(f"slider {label!r}: dragging the handle did not move it")
+
+
+def _drive_checkboxes(drive: Drive) -> None:
+    """Each checkbox clicked twice (put back at once when the first click shows no figure)."""
+    boxes = drive.nb.controls(drive.k).locator(".idnn-checkbox input[type=checkbox]")
     for j in range(boxes.count()):
         cb = boxes.nth(j)
         label = cb.locator("xpath=..").inner_text().strip() or f"checkbox {j + 1}"
         if cb.is_disabled():
             continue
-        if step(f"checkbox {label!r}, click 1", cb.click) is None:
+        if drive.change(f"checkbox {label!r}, click 1", cb.click) is None:
             cb.click()  # put it back; the figure may legitimately not change now
-            nb.sync()
+            drive.nb.sync()
             continue
-        step(f"checkbox {label!r}, click 2", cb.click)
+        drive.change(f"checkbox {label!r}, click 2", cb.click)
 
-    selects = controls.locator(".idnn-dropdown select")
+
+def _drive_dropdowns(drive: Drive) -> None:
+    """Each dropdown to its first other option and back."""
+    selects = drive.nb.controls(drive.k).locator(".idnn-dropdown select")
     for j in range(selects.count()):
         sel = selects.nth(j)
         if sel.is_disabled():
@@ -807,24 +841,25 @@ def exercise_explorer(nb: LabNotebook, k: int, timeout: float = 120) -> tuple[li
         label = sel.locator("xpath=..").locator(".idnn-label").inner_text().strip()
         if not others:
             continue
-        if step(f"dropdown {label!r} -> {others[0]!r}", lambda sel=sel, v=others[0]:
-                sel.select_option(v)) is None:
+        if drive.change(f"dropdown {label!r} -> {others[0]!r}",
+                        lambda sel=sel, v=others[0]: sel.select_option(v)) is None:
             sel.select_option(current)
-            nb.sync()
+            drive.nb.sync()
             continue
-        step(f"dropdown {label!r} -> {current!r}", lambda sel=sel, v=current:
-             sel.select_option(v))
+        drive.change(f"dropdown {label!r} -> {current!r}",
+                     lambda sel=sel, v=current: sel.select_option(v))
 
-    groups = controls.locator(".idnn-toggle")
+
+def _drive_toggles(drive: Drive) -> None:
+    """Each group of toggle buttons to its first inactive button and back."""
+    groups = drive.nb.controls(drive.k).locator(".idnn-toggle")
     for j in range(groups.count()):
         buttons = groups.nth(j).locator("button")
         active = [i for i in range(buttons.count())
                   if "idnn-on" in (buttons.nth(i).get_attribute("class") or "")]
         others = [i for i in range(buttons.count()) if i not in active]
         if others and active:
-            step(f"toggle button {buttons.nth(others[0]).inner_text()!r}",
-                 buttons.nth(others[0]).click)
-            step(f"toggle button {buttons.nth(active[0]).inner_text()!r}",
-                 buttons.nth(active[0]).click)
-
-    return failures, notes
+            drive.change(f"toggle button {buttons.nth(others[0]).inner_text()!r}",
+                         buttons.nth(others[0]).click)
+            drive.change(f"toggle button {buttons.nth(active[0]).inner_text()!r}",
+                         buttons.nth(active[0]).click)

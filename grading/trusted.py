@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import importlib
 import inspect
 import itertools
 import linecache
@@ -278,7 +279,28 @@ def import_standins(cells: list[str]) -> dict[str, Any]:
                 for a in node.names:
                     if a.name != "*":
                         out[a.asname or a.name] = _member(node.module, a.name)
+                    else:
+                        out.update(_star(node.module))
     return out
+
+
+def _star(module: str) -> dict[str, Any]:
+    """What ``from module import *`` binds, when this process has the module (the course's own
+    package, ``helpers``, is imported for it: course code), so that a check reading the names a
+    learner's function refers to sees where they come from."""
+    mod = sys.modules.get(module)
+    if mod is None and module.split(".")[0] == "helpers":
+        try:
+            mod = importlib.import_module(module)
+        except Exception:
+            return {}
+    if not isinstance(mod, types.ModuleType):
+        return {}
+    names = vars(mod).get("__all__")
+    if not isinstance(names, list | tuple):
+        names = [k for k in vars(mod) if not k.startswith("_")]
+    return {k: vars(mod)[k] for k in names
+            if isinstance(k, str) and not k.startswith("__") and k in vars(mod)}
 
 
 def _module(name: str) -> Any:

@@ -263,7 +263,8 @@ def test_a_huge_notebook_is_never_read_whole_and_scores_zero(tmp_path):
 # -- delegation hidden from the code-inspecting checks ----------------------------------------------
 # nb05's test_update_parameters_with_gd refuses an update borrowed from helpers' training code
 # (check_no_helpers_called). It read only the last plain `def`: the same borrowing through an
-# assignment, an import, a decorator, a rebinding in a block or from a function got the point.
+# assignment, an import, a decorator, a rebinding in a block or from a function, or a name from
+# `from helpers.training import *`, got the point.
 _GD = "from helpers.training import _gradient_descent as _gd\n"
 _DECOY = ("def update_parameters_with_gd(parameters, grads, learning_rate):\n"
           "    return parameters\n")
@@ -275,6 +276,9 @@ DELEGATIONS = {
     "in-a-block": _GD + _DECOY + "if True:\n    update_parameters_with_gd = _gd\n",
     "global-in-a-function": _GD + _DECOY + "def _swap():\n    global update_parameters_with_gd\n"
                             "    update_parameters_with_gd = _gd\n_swap()\n",
+    "star-import": "from helpers.training import *\nupdate_parameters_with_gd = lambda parameters, "
+                   "grads, learning_rate: bind_update().step(parameters, grads, "
+                   "{'learning_rate': learning_rate, 't': 0})[0]\n",
 }
 
 

@@ -125,7 +125,10 @@ def learner_codes(cells: list[str], tag: str = "",
             other.setdefault(name, []).extend(refs)
     for name, refs in other.items():  # a def (or an answer's function) also bound otherwise
         if name in found or name in functions:
-            found[name] = _combined(name, refs, found.get(name))
+            try:
+                found[name] = _combined(name, refs, found.get(name))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue  # never: the names are identifiers from a parsed tree
     return found
 
 
@@ -170,8 +173,12 @@ def _statement_bindings(node: ast.stmt) -> tuple[set[str], list[str], list[ast.A
     header = [v for f, v in ast.iter_fields(node) if f not in ("body", "orelse", "finalbody",
                                                                    "handlers", "cases")]
     heads = [x for v in header for x in (v if isinstance(v, list) else [v]) if isinstance(x, ast.AST)]
+    heads += [c.pattern for c in getattr(node, "cases", [])]  # `case f:` binds f to the subject
     bound = {n.id for h in heads for n in ast.walk(h)
              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {name for h in heads for n in ast.walk(h)
+              for name in (getattr(n, "name", None), getattr(n, "rest", None))
+              if isinstance(n, ast.MatchAs | ast.MatchStar | ast.MatchMapping) and name}
     return bound, _refs(heads), nested
 
 

@@ -350,3 +350,23 @@ def test_a_process_that_refuses_to_end_is_killed_and_keeps_its_points():
     res = grade_task(task)
     assert time.monotonic() - t0 < 60
     assert res["status"] == "graded" and res["tests"]["test_scale"]["status"] == "passed"
+
+
+@pytest.mark.parametrize("code", [
+    "f = _gd", "f: object = _gd", "(f := _gd)", "for f in [_gd]:\n    pass",
+    "with _gd as f:\n    pass", "from helpers.training import _gd as f", "import _gd as f",
+    "match _gd:\n    case f:\n        pass", "match [_gd]:\n    case [*f]:\n        pass",
+    "if True:\n    f = _gd\nelse:\n    pass", "try:\n    f = _gd\nexcept Exception:\n    pass",
+    "def g():\n    global f\n    f = _gd", "@_gd\ndef f():\n    pass", "class f(_gd):\n    pass",
+    "def f():\n    pass\nf = _gd",
+])
+def test_every_static_binding_of_an_answer_names_what_it_binds(code):
+    from grading import trusted
+
+    codes = trusted.learner_codes([code], functions={"f"})
+    names, todo = set(), [codes["f"]]
+    while todo:  # as helpers.checks.uses walks a function's code
+        c = todo.pop()
+        names |= set(c.co_names)
+        todo += [k for k in c.co_consts if hasattr(k, "co_names")]
+    assert "_gd" in names

@@ -245,8 +245,24 @@ def _enable_pids(parent: Path) -> None:
                 from None
 
 
-def _join_cgroup(procs_file: str) -> None:
-    """preexec_fn: move the child into its cgroup before bubblewrap runs (raw syscalls only)."""
+def _join_cgroup(procs_file: str | None = None) -> None:
+    """preexec_fn: make the child the first the kernel's OOM killer picks, and move it into its
+    cgroup (if any) before bubblewrap runs (raw syscalls only).
+
+    Without the first, a sandbox that spreads its memory over many processes, each smaller than
+    the grader's worker, made the OOM killer kill the *worker*: a broken process pool, and every
+    classmate graded beside it NOT GRADED. Raising one's own oom_score_adj needs no privilege;
+    lowering it again does, and /proc is read-only inside."""
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    if procs_file is None:
+        return
     fd = os.open(procs_file, os.O_WRONLY)
     try:
         os.write(fd, str(os.getpid()).encode())
@@ -306,8 +322,8 @@ def start(
             proc = Jailed(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env=sandbox_env(env), pass_fds=fds, cwd="/", start_new_session=True,
-                preexec_fn=(functools.partial(_join_cgroup, str(cgroup / "cgroup.procs"))
-                            if cgroup else None),
+                preexec_fn=functools.partial(_join_cgroup,
+                                             str(cgroup / "cgroup.procs") if cgroup else None),
             )
         except BaseException:
             if cgroup:
@@ -326,7 +342,7 @@ def _start_unsandboxed(argv, *, scratch: Path, limits: Limits, env: dict[str, st
     full_env = {**sandbox_env(env), "HOME": str(scratch), "TMPDIR": str(scratch)}
     return subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=full_env, cwd=str(scratch), start_new_session=True,
+        env=full_env, cwd=str(scratch), start_new_session=True, preexec_fn=_join_cgroup,
     )
 
 

@@ -370,3 +370,35 @@ def test_every_static_binding_of_an_answer_names_what_it_binds(code):
         names |= set(c.co_names)
         todo += [k for k in c.co_consts if hasattr(k, "co_names")]
     assert "_gd" in names
+
+
+# -- the OOM killer picks the sandbox, never the grader's worker --------------------------------------
+OOM_PROBE = """
+print(open("/proc/self/oom_score_adj").read().strip())
+try:
+    open("/proc/self/oom_score_adj", "w").write("-1000")
+    print("lowered")
+except OSError:
+    print("kept")
+"""
+
+
+def test_the_oom_killer_picks_learner_processes_first(tmp_path):
+    """A sandbox spreading its memory over many processes, each smaller than the grader's worker
+    (TensorFlow loaded: the largest process), made the OOM killer kill the worker: a broken pool,
+    and every classmate graded beside it NOT GRADED. Not reproduced here (it would take the
+    machine's memory); what prevents it is checked."""
+    import sys
+
+    from grading import jail
+    from tests.test_grading_attacks_channel import SANDBOX
+
+    if not SANDBOX:
+        pytest.skip("no bubblewrap sandbox on this machine")
+    proc = jail.start([sys.executable, "-c", OOM_PROBE], scratch=tmp_path, readonly=[],
+                      limits=Limits(), env={})
+    try:
+        out, _err = proc.communicate(timeout=60)
+    finally:
+        jail.stop(proc)
+    assert out.decode().split() == ["1000", "kept"]

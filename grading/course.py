@@ -503,6 +503,21 @@ def _run_tasks(tasks: list[dict], workers: int | None, scheduler: str | None):
                 yield _failed(futures[fut], f"the worker process failed: {exc!r}"[:500])
 
 
+def _run_apart(tasks: list[dict], workers: int | None, scheduler: str | None):
+    """A retry: with local workers, each task in a process pool of its own (still ``workers`` at
+    a time), so that a submission whose worker process dies (killed, out of memory) cannot again
+    break the pool of the classmates retried with it."""
+    if scheduler or workers == 1:
+        yield from _run_tasks(tasks, workers, scheduler)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as threads:
+        futures = [threads.submit(lambda t=t: list(_run_tasks([t], 2, None))) for t in tasks]
+        for fut in as_completed(futures):
+            yield from fut.result()
+
+
 def grade_with_retries(tasks: list[dict], workers: int | None, scheduler: str | None,
                        retries: int = 3, backoff: float = 2.0):
     """Yield the final result of every task. A not-graded result (the sandbox or the learner
@@ -511,7 +526,8 @@ def grade_with_retries(tasks: list[dict], workers: int | None, scheduler: str | 
     pending = list(tasks)
     for attempt in range(retries + 1):
         failed = []
-        for res in _run_tasks(pending, workers, scheduler):
+        run = _run_tasks if attempt == 0 else _run_apart
+        for res in run(pending, workers, scheduler):
             if res.get("status", GRADED) == NOT_GRADED and attempt < retries:
                 failed.append(res)
             else:

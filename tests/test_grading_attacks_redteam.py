@@ -402,3 +402,18 @@ def test_the_oom_killer_picks_learner_processes_first(tmp_path):
     finally:
         jail.stop(proc)
     assert out.decode().split() == ["1000", "kept"]
+
+
+def test_a_worker_that_dies_takes_no_classmate_with_it_on_the_retry(monkeypatch):
+    """A dying worker process breaks the whole local process pool: every submission running or
+    waiting in it came back NOT GRADED, on every retry, as long as the killer was retried beside
+    them. Retries now run each submission in a pool of its own."""
+    monkeypatch.syspath_prepend(str(FIXTURE / "redteam"))
+    import crash_worker
+
+    monkeypatch.setattr(C, "grade_task", crash_worker.grade_task)
+    tasks = [{"id": [sid, AID], "notebook": ""} for sid in ("crasher", "ann", "bob")]
+    with redirect_stdout(io.StringIO()):
+        got = {r["id"][0]: r["status"] for r in
+               C.grade_with_retries(tasks, workers=2, scheduler=None, retries=2, backoff=0.1)}
+    assert got == {"crasher": "not_graded", "ann": "graded", "bob": "graded"}

@@ -416,6 +416,7 @@ def _restore_protected(course: Course, saved: dict[Path, bytes]) -> list[Path]:
 
 
 MAX_NOTEBOOK_BYTES = 64 * 1024**2  # a course notebook is < 1 MB; its outputs (figures) a few MB
+MAX_CELLS = 5000  # a course notebook has ~100-200 cells; each cell costs time on both sides
 
 
 def _read_capped(path: Path) -> bytes:
@@ -431,6 +432,9 @@ def make_task(info: N.SourceInfo, raw: bytes, task_id, limits: Limits, hidden: b
     if len(raw) > MAX_NOTEBOOK_BYTES:
         return None, None, [f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB: not "
                             "graded, every test scores 0 (clear its outputs and hand it in again)"]
+    if raw.count(b'"cell_type"') > MAX_CELLS:  # counted before parsing: 200k cells cost minutes
+        return None, None, [f"the notebook has more than {MAX_CELLS} cells: not graded, every "
+                            "test scores 0 (remove the cells you added and hand it in again)"]
     try:
         sub = N.reads(raw, f"{task_id}")
     except N.NotebookError as exc:

@@ -417,3 +417,21 @@ def test_a_worker_that_dies_takes_no_classmate_with_it_on_the_retry(monkeypatch)
         got = {r["id"][0]: r["status"] for r in
                C.grade_with_retries(tasks, workers=2, scheduler=None, retries=2, backoff=0.1)}
     assert got == {"crasher": "not_graded", "ann": "graded", "bob": "graded"}
+
+
+def test_a_notebook_of_many_cells_is_refused_before_it_is_parsed():
+    """200,000 added cells cost a minute of the parent's (serial) time and minutes of a worker's."""
+    import json
+
+    nb = json.loads(nbformat.writes(N.student_version(N.load_source(SOURCE).nb)))
+    nb["cells"] += [{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [],
+                     "execution_count": None} for _ in range(C.MAX_CELLS)]
+    t0 = time.monotonic()
+    task, _asm, problems = C.make_task(N.load_source(SOURCE), json.dumps(nb).encode(),
+                                       ["many", AID], Limits())
+    assert task is None and "more than 5000 cells" in problems[0]
+    assert time.monotonic() - t0 < 5
+    nb["cells"] = nb["cells"][:-C.MAX_CELLS // 2]  # a long notebook under the cap is graded
+    task, _asm, problems = C.make_task(N.load_source(SOURCE), json.dumps(nb).encode(),
+                                       ["long", AID], Limits())
+    assert task is not None

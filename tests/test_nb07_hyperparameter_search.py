@@ -539,6 +539,22 @@ def test_random_search_int_check_passes_on_other_seeds():
         assert any(abs(rounded.count(v) - 1000) >= bound for v in (2, 5)), seed
 
 
+def test_search_checks_pass_on_other_seeds():
+    """The checks added for the larger set of mistakes (kinds read from the space under other
+    names, another seed giving other trials) hold for the solution on many seeds, not only the
+    test cell's."""
+    from helpers.checks.hyperparameter_search import (
+        check_kinds_not_names,
+        check_same_seed_same_trials,
+    )
+
+    ns = NB.namespace()
+    samplers = {"log": ns["sample_log_uniform"], "beta": ns["sample_beta"]}
+    for seed in range(25):
+        check_kinds_not_names(ns["random_search"], samplers, seed=seed)
+        check_same_seed_same_trials(ns["random_search"], {"n_h": ("int", 1, 3)}, seed=seed)
+
+
 def test_random_search_names_a_wrong_sampler():
     """random_search calls the learner's sample_log_uniform (its docstring says so): when that
     one is wrong, the message names it instead of blaming random_search."""

@@ -266,6 +266,12 @@ BWD_MUTANTS |= {
 """,
     "with cache['epsilon'] inside the square root": _bwd(
         dz=OK_DZ.replace("np.sqrt(var + eps)", "(np.sqrt(var) + eps)")),
+    "not cache['Z']": BWD_HEAD + "    Z_hat, Z, mu, var, gamma, eps = cache.values()\n"
+                                "    m = dZ_tilde.shape[1]\n" + OK_DB + OK_DG + OK_DZ + BWD_TAIL,
+    "dZ_tilde.shape[1]": _bwd(dz=OK_DZ.replace("m * ", "dZ_tilde.shape[0] * ")),
+    "the keys 'Z', 'Z_hat', 'mu', 'var'": BWD_HEAD + BWD_PRE.replace("cache['epsilon']",
+                                                                   "cache['eps']") + OK_DB + OK_DG
+    + OK_DZ + BWD_TAIL,
 }
 
 
@@ -336,6 +342,9 @@ BWD_STYLES += [
           - Z_hat * (dZ_hat * Z_hat).mean(axis=1, keepdims=True)) / std
     return dZ, (dZ_tilde * Z_hat).sum(axis=1).reshape(-1, 1), dZ_tilde.sum(axis=1).reshape(-1, 1)
 """,
+    # the cache unpacked in the docstring's order
+    BWD_HEAD + "    Z, Z_hat, mu, var, gamma, eps = cache.values()\n    m = dZ_tilde.shape[1]\n"
+    + OK_DB + OK_DG + OK_DZ + BWD_TAIL,
     # Ẑ recomputed from the cache's Z, mu and var
     BWD_HEAD + """
     Z, mu, var, gamma, eps = cache["Z"], cache["mu"], cache["var"], cache["gamma"], cache["epsilon"]

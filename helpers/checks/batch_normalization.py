@@ -28,6 +28,8 @@ from helpers.checks import Snapshot, as_array, check, shares_memory
 FORWARD_HINTS = {"ValueError": "arrays of shape (n, 1), one value per unit (μ and σ² with "
                  "keepdims=True, γ and β as given), broadcast over the m columns of Z; a flattened "
                  "(n,) or transposed (1, n) one does not, and γ multiplies element-wise (*, not @)"}
+BACKWARD_HINTS = {"KeyError": "the cache holds exactly the keys 'Z', 'Z_hat', 'mu', 'var', "
+                  "'gamma' and 'epsilon' (batchnorm_forward's docstring): read those"}
 INFERENCE_HINTS = {"ValueError": "running_mean, running_var, γ and β have shape (n, 1), one value "
                    "per unit, and broadcast over the m columns of Z as they are (not flattened "
                    "or transposed; γ multiplies element-wise, *, not @)"}
@@ -249,7 +251,7 @@ def check_dgamma_dbeta(batchnorm_backward: Callable, cache: dict) -> None:
           f"dgamma is wrong: with dZ_tilde = Z_hat each unit's dγ must be the sum of Ẑ², about "
           f"m = {m}, got {np.round(dg_h.ravel(), 4)}; and with dZ_tilde all ones it must be 0 "
           f"(Ẑ sums to 0), got {np.round(dg_1.ravel(), 4)}. Each unit's dγ adds up "
-          "dZ_tilde * Z_hat over the examples")
+          "dZ_tilde * Z_hat over the examples (cache['Z_hat'], not cache['Z'])")
 
 
 def direct_path(dZ_tilde: np.ndarray, gamma: np.ndarray, sigma2: np.ndarray,
@@ -270,7 +272,8 @@ def check_paths_through_mu_and_var(dZ: np.ndarray, dZ_tilde: np.ndarray, cache: 
     check(np.allclose(dZ.sum(axis=1), 0, atol=1e-8),
           "each row of dZ must sum to 0 (shifting a unit's Z for every example changes nothing "
           f"after subtracting μ), got row sums {np.round(dZ.sum(axis=1), 4)}: the path through "
-          "μ is missing or wrong")
+          "μ is missing or wrong (its sums run over the examples, axis=1, and m is their "
+          "number, dZ_tilde.shape[1])")
     along = (dZ * Z_hat).sum(axis=1)
     check(np.allclose(along, 0, atol=1e-6),
           "each row of dZ must be orthogonal to that row of Ẑ (scaling a unit's Z changes "

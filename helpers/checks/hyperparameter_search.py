@@ -399,9 +399,10 @@ def check_int_draws(random_search: Callable, low: int, high: int, n_trials: int,
 
 def check_same_seed_same_trials(random_search: Callable, space: Mapping[str, tuple],
                                 seed: int) -> None:
-    """Two searches of 5 trials with generators of the same seed give the same trials; with
-    another seed, other trials."""
-    first, again, other = (random_search(StandInTraining(space), space, 5,
+    """Two searches of 40 trials with generators of the same seed give the same trials; with
+    another seed, other trials (40 trials: even a space of one int in 1..3 repeats them with a
+    probability of 3 ** -40)."""
+    first, again, other = (random_search(StandInTraining(space), space, 40,
                                          np.random.default_rng(s)) for s in (seed, seed, seed + 1))
     check(first == again, "the same seed must give the same trials: draw every random number "
           "from rng")

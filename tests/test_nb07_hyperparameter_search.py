@@ -195,6 +195,23 @@ MUTANTS = {
 
 # the larger set of issue 16 (the kind of gap, not one example): each fails naming its mistake
 RS_INT = "int(rng.integers(low, high + 1))"
+# a correct search with a helper that draws one value, sorted with itemgetter
+RS_HELPER = """
+import operator
+
+def one(kind, low, high):
+    if kind == "log":
+        return sample_log_uniform(low, high, 1, rng).item()
+    if kind == "beta":
+        return sample_beta(low, high, 1, rng).item()
+    return int(rng.integers(low, high, endpoint=True))
+
+trials = []
+for _ in range(n_trials):
+    hyper = {name: one(*spec) for name, spec in space.items()}
+    trials.append({"hyper": hyper, "score": train_fn(**hyper)})
+trials.sort(key=operator.itemgetter("score"), reverse=True)
+"""
 MUTANTS |= {
     "exponent drawn between the values": ("test_sample_log_uniform", "sample_log_uniform",
                                           "values = 10 ** rng.uniform(low, high, n)",
@@ -271,17 +288,10 @@ MUTANTS |= {
         'elif kind == "beta"', 'elif name == "beta"'), "by its kind"),
     "train_fn called positionally": ("test_random_search", "random_search", RS_SORTED.replace(
         "train_fn(**hyper)", "train_fn(*hyper.values())"), "train_fn(**hyper)"),
-    "one setting for all trials": ("test_random_search", "random_search", """
-        hyper = {}
-        for name, (kind, low, high) in space.items():
-            if kind == "log":
-                hyper[name] = float(sample_log_uniform(low, high, 1, rng)[0])
-            elif kind == "beta":
-                hyper[name] = float(sample_beta(low, high, 1, rng)[0])
-            else:
-                hyper[name] = int(rng.integers(low, high + 1))
-        trials = [{"hyper": dict(hyper), "score": float(train_fn(**hyper))} for _ in range(n_trials)]
-        """, "distinct values"),
+    "one setting for all trials": ("test_random_search", "random_search", RS_HELPER.replace(
+        "for _ in range(n_trials):\n    hyper = {name: one(*spec) for name, spec in space.items()}",
+        "hyper = {name: one(*spec) for name, spec in space.items()}\nfor _ in range(n_trials):"
+    ).replace('{"hyper": hyper,', '{"hyper": dict(hyper),'), "distinct values"),
     "sorted by a hyperparameter": ("test_random_search", "random_search", RS_LOOP.replace(
         "{sort}", "trials.sort(key=lambda t: -t['hyper']['n_h'])"), "not sorted"),
     "only the best ten returned": ("test_random_search", "random_search",
@@ -467,22 +477,7 @@ ALTERNATIVES |= {
                                                                 "low, high + 1))")),
     "random search, sorted then reversed": ("test_random_search", "random_search", RS_LOOP.replace(
         "{sort}", "trials = sorted(trials, key=lambda t: t['score'])[::-1]")),
-    "random search, a helper and itemgetter": ("test_random_search", "random_search", """
-        import operator
-
-        def one(kind, low, high):
-            if kind == "log":
-                return sample_log_uniform(low, high, 1, rng).item()
-            if kind == "beta":
-                return sample_beta(low, high, 1, rng).item()
-            return int(rng.integers(low, high, endpoint=True))
-
-        trials = []
-        for _ in range(n_trials):
-            hyper = {name: one(*spec) for name, spec in space.items()}
-            trials.append({"hyper": hyper, "score": train_fn(**hyper)})
-        trials.sort(key=operator.itemgetter("score"), reverse=True)
-        """),
+    "random search, a helper and itemgetter": ("test_random_search", "random_search", RS_HELPER),
     "zoom, a copy of space updated": ("test_zoom", "zoom", """
         new_space = dict(space)
         for name in new_space:

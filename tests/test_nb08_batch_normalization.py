@@ -228,6 +228,17 @@ BWD_MUTANTS = {
     "not done yet": BWD_HEAD + "    raise NotImplementedError()\n",
 }
 
+# the step-by-step graph form, dμ without its term through dσ² (zero: the deviations sum to 0)
+BWD_GRAPH = BWD_HEAD + """
+    Z, mu, var, gamma, eps = cache["Z"], cache["mu"], cache["var"], cache["gamma"], cache["epsilon"]
+    m = Z.shape[1]
+    dZ_hat = gamma * dZ_tilde
+    dvar = np.sum(dZ_hat * (Z - mu), axis=1, keepdims=True) * -0.5 * (var + eps) ** -1.5
+    dmu = -np.sum(dZ_hat, axis=1, keepdims=True) / np.sqrt(var + eps)
+    dZ = dZ_hat / np.sqrt(var + eps) + dvar * 2 * (Z - mu) / m + dmu / m
+    return dZ, np.sum(dZ_tilde * cache["Z_hat"], axis=1, keepdims=True), np.sum(dZ_tilde, axis=1, keepdims=True)
+"""
+
 BWD_MUTANTS |= {
     "m times too small": _bwd(dz=OK_DZ.replace("(m * np.sqrt(var + eps))",
                                                "(m * m * np.sqrt(var + eps))")),
@@ -246,24 +257,8 @@ BWD_MUTANTS |= {
         db="    dbeta = np.sum(gamma * dZ_tilde, axis=1, keepdims=True)\n"),
     "Z's shape": _bwd(dz=OK_DZ + "    dZ = dZ.T\n"),
     # the graph form with a factor lost: 1/2 of dσ² (through σ²), 1/m of dμ (through μ)
-    "path through σ² is missing or wrong": BWD_HEAD + """
-    Z, mu, var, gamma, eps = cache["Z"], cache["mu"], cache["var"], cache["gamma"], cache["epsilon"]
-    m = Z.shape[1]
-    dZ_hat = gamma * dZ_tilde
-    dvar = np.sum(dZ_hat * (Z - mu), axis=1, keepdims=True) * -1.0 * (var + eps) ** -1.5
-    dmu = -np.sum(dZ_hat, axis=1, keepdims=True) / np.sqrt(var + eps)
-    dZ = dZ_hat / np.sqrt(var + eps) + dvar * 2 * (Z - mu) / m + dmu / m
-    return dZ, np.sum(dZ_tilde * cache["Z_hat"], axis=1, keepdims=True), np.sum(dZ_tilde, axis=1, keepdims=True)
-""",
-    "path through μ is missing or wrong": BWD_HEAD + """
-    Z, mu, var, gamma, eps = cache["Z"], cache["mu"], cache["var"], cache["gamma"], cache["epsilon"]
-    m = Z.shape[1]
-    dZ_hat = gamma * dZ_tilde
-    dvar = np.sum(dZ_hat * (Z - mu), axis=1, keepdims=True) * -0.5 * (var + eps) ** -1.5
-    dmu = -np.sum(dZ_hat, axis=1, keepdims=True) / np.sqrt(var + eps)
-    dZ = dZ_hat / np.sqrt(var + eps) + dvar * 2 * (Z - mu) / m + dmu
-    return dZ, np.sum(dZ_tilde * cache["Z_hat"], axis=1, keepdims=True), np.sum(dZ_tilde, axis=1, keepdims=True)
-""",
+    "path through σ² is missing or wrong": BWD_GRAPH.replace("* -0.5 *", "* -1.0 *"),
+    "path through μ is missing or wrong": BWD_GRAPH.replace("+ dmu / m", "+ dmu"),
     "with cache['epsilon'] inside the square root": _bwd(
         dz=OK_DZ.replace("np.sqrt(var + eps)", "(np.sqrt(var) + eps)")),
     "not cache['Z']": BWD_HEAD + "    Z_hat, Z, mu, var, gamma, eps = cache.values()\n"
@@ -325,6 +320,7 @@ BWD_STYLES = [
 ]
 
 BWD_STYLES += [
+    BWD_GRAPH,
     BWD_HEAD + """
     Z_hat, var, gamma, eps = cache["Z_hat"], cache["var"], cache["gamma"], cache["epsilon"]
     m = Z_hat.shape[1]

@@ -270,7 +270,11 @@ MUTANTS |= {
                                             "instead of between 1 - high and 1 - low"),
     "β: exponents of the example range": ("test_sample_beta", "sample_beta",
                                           "values = 1 - 10 ** -rng.uniform(1, 3, n)",
-                                          "values outside [0.5, 0.99]"),
+                                          "must lie in [low, high] = [0.5, 0.99]"),
+    # log(1) = log10(1) = 0 hides a mixed base in [1e-4, 1]; the hidden range [2, 50] shows it
+    "bases mixed, ln(low) and log10(high)": ("test_sample_log_uniform", "sample_log_uniform",
+                                             "values = np.exp(rng.uniform(np.log(low), "
+                                             "np.log10(high), n))", "same base"),
     "int truncated from a uniform": ("test_random_search", "random_search",
                                      RS_SORTED.replace(RS_INT, "int(rng.uniform(low, high))"),
                                      "int(uniform(low, high)) leave it out"),

@@ -278,6 +278,10 @@ MUTANTS |= {
     "int truncated from a uniform": ("test_random_search", "random_search",
                                      RS_SORTED.replace(RS_INT, "int(rng.uniform(low, high))"),
                                      "int(uniform(low, high)) leave it out"),
+    "int with high + 1 and endpoint=True": ("test_random_search", "random_search",
+                                            RS_SORTED.replace(RS_INT, "int(rng.integers(low, high + "
+                                                              "1, endpoint=True))"),
+                                            "must stay within 2..5"),
     "int from range(low, high)": ("test_random_search", "random_search",
                                   RS_SORTED.replace(RS_INT, "int(rng.choice(range(low, high)))"),
                                   "range(low, high)"),
@@ -461,6 +465,8 @@ ALTERNATIVES |= {
         a, b = np.log10(low), np.log10(high)
         values = np.power(10.0, a + (b - a) * rng.random(n))
         """),
+    "log uniform, low times a power of 10": ("test_sample_log_uniform", "sample_log_uniform",
+                                             "values = low * 10 ** (rng.random(n) * np.log10(high / low))"),
     "log uniform, base 2": ("test_sample_log_uniform", "sample_log_uniform",
                             "values = 2.0 ** rng.uniform(np.log2(low), np.log2(high), size=(n,))"),
     "log uniform, one keyword call per value": ("test_sample_log_uniform", "sample_log_uniform",

@@ -367,6 +367,10 @@ def check_int_values(values: Sequence, low: int, high: int) -> None:
     check(all(isinstance(v, int | np.integer) for v in values), "an 'int' hyperparameter must be "
           "a whole number (int), e.g. int(rng.integers(...))")
     got = sorted({int(v) for v in values})
+    outside = [v for v in got if not low <= v <= high]
+    check(not outside, f"an 'int' hyperparameter in ({low}, {high}) must stay within {low}..{high}, "
+          f"got {outside}: rng.integers(low, high + 1) already includes high (with endpoint=True, "
+          "rng.integers(low, high + 1) goes one further)")
     every = ", ".join(str(k) for k in range(low, high + 1))
     check(got == list(range(low, high + 1)), f"an 'int' hyperparameter in ({low}, {high}) must "
           f"take every value {every} (both ends included); got {got}"

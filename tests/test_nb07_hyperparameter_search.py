@@ -268,6 +268,10 @@ MUTANTS |= {
     "β: 1 - β drawn between low and high": ("test_sample_beta", "sample_beta",
                                             "values = 1 - sample_log_uniform(low, high, n, rng)",
                                             "instead of between 1 - high and 1 - low"),
+    # draws inside a mistake's interval without filling it are not given that mistake's name
+    "β: exponents of another range, no cause guessed": (
+        "test_sample_beta", "sample_beta", "values = 1 - 10 ** -rng.uniform(1.2, 2.8, n)",
+        "sample 1 - β log-uniformly in [1 - high, 1 - low]"),
     "β: exponents of the example range": ("test_sample_beta", "sample_beta",
                                           "values = 1 - 10 ** -rng.uniform(1, 3, n)",
                                           "must lie in [low, high] = [0.5, 0.99]"),

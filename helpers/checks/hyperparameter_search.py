@@ -171,29 +171,41 @@ SAMPLER_ADVICE = {
 }
 
 
+def _fills(x: np.ndarray, lo: float, hi: float, log: bool) -> bool:
+    """True when the draws x lie in [lo, hi] and reach both of its ends (within a tenth of its
+    width, on a log scale when ``log``): thousands of draws of a law that fills that interval."""
+    with np.errstate(all="ignore"):
+        x, lo, hi = (np.log10(x), math.log10(lo), math.log10(hi)) if log else (x, lo, hi)
+        u = (x - lo) / (hi - lo)
+    return bool(np.all(np.isfinite(u)) and u.min() >= -1e-9 and u.max() <= 1 + 1e-9
+                and u.min() < 0.1 and u.max() > 0.9)
+
+
 def range_cause(values: Any, kind: str, low: float, high: float) -> str | None:
-    """Advice for draws outside [low, high] when they all lie where a known mistake puts them:
-    the exponents themselves, an exponent drawn between the values, two bases mixed, 1 - β."""
+    """Advice for draws outside [low, high] when they fill the interval where a known mistake
+    puts them: 1 - β, the exponents themselves, an exponent drawn between the values, two bases
+    mixed. None when no mistake's interval fits."""
     v = np.ravel(np.asarray(values, dtype=float))
     a, b = (low, high) if kind == "log" else (1 - high, 1 - low)  # the log-uniform quantity
-    if kind == "beta" and np.all((v >= a - 1e-9) & (v <= b + 1e-9)):
-        return ("your values lie in [1 - high, 1 - low]: you return 1 - β instead of β, or drew "
+    if kind == "beta" and _fills(v, a, b, log=True):
+        return ("your values fill [1 - high, 1 - low]: you return 1 - β instead of β, or drew "
                 "1 - β between low and high instead of between 1 - high and 1 - low")
     x = v if kind == "log" else 1 - v
     la, lb, ea, eb = math.log10(a), math.log10(b), math.log(a), math.log(b)
-    causes = [((la, lb), "look like the exponents r themselves (in [log10(low), log10(high)]): "
-                         "return 10 ** r"),
-              ((10 ** a, 10 ** b), "look like 10 ** r with r drawn between the bounds themselves: "
-                                   "the bounds are values, not exponents, so draw r between "
-                                   "their log10"),
-              ((10 ** ea, 10 ** eb), "look like 10 ** r with r drawn between natural logarithms: "
-                                     "take the logarithm and the power in the same base"),
-              ((math.exp(la), math.exp(lb)), "look like np.exp(r) with r drawn between log10 "
-                                             "values: take the logarithm and the power in the "
-                                             "same base")]
+    causes = [((la, lb, False), "look like the exponents r themselves (in [log10(low), "
+                                "log10(high)]): return 10 ** r"),
+              ((10 ** a, 10 ** b, True), "look like 10 ** r with r drawn between the bounds "
+                                         "themselves: the bounds are values, not exponents, so "
+                                         "draw r between their log10"),
+              ((10 ** ea, 10 ** eb, True), "look like 10 ** r with r drawn between natural "
+                                           "logarithms: take the logarithm and the power in the "
+                                           "same base"),
+              ((math.exp(la), math.exp(lb), True), "look like np.exp(r) with r drawn between "
+                                                   "log10 values: take the logarithm and the "
+                                                   "power in the same base")]
     what = "your values" if kind == "log" else "your 1 - β values"
-    for (lo, hi), advice in causes:
-        if np.all((x >= lo - 1e-9 * abs(lo)) & (x <= hi + 1e-9 * abs(hi))):
+    for (lo, hi, log), advice in causes:
+        if _fills(x, lo, hi, log):
             return f"{what} {advice}"
     return None
 

@@ -338,6 +338,17 @@ BWD_STYLES += [
           - Z_hat * (dZ_hat * Z_hat).mean(axis=1, keepdims=True)) / std
     return dZ, (dZ_tilde * Z_hat).sum(axis=1).reshape(-1, 1), dZ_tilde.sum(axis=1).reshape(-1, 1)
 """,
+    # each unit's Jacobian of Ẑ with respect to its row of Z, written out
+    BWD_HEAD + """
+    n, m = dZ_tilde.shape
+    dZ = np.zeros((n, m))
+    for j in range(n):
+        zh = cache["Z_hat"][j]
+        s = np.sqrt(cache["var"][j, 0] + cache["epsilon"])
+        J = (np.eye(m) - 1.0 / m - np.outer(zh, zh) / m) / s
+        dZ[j] = cache["gamma"][j, 0] * J.T @ dZ_tilde[j]
+    return dZ, np.sum(dZ_tilde * cache["Z_hat"], axis=1, keepdims=True), np.sum(dZ_tilde, axis=1, keepdims=True)
+""",
     # the cache unpacked in the docstring's order
     BWD_HEAD + "    Z, Z_hat, mu, var, gamma, eps = cache.values()\n    m = dZ_tilde.shape[1]\n"
     + OK_DB + OK_DG + OK_DZ + BWD_TAIL,

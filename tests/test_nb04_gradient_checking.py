@@ -553,3 +553,12 @@ def test_explore_epsilon_pictures_follow_the_slider(ns):
     assert "ε = 1e-03" in ex.figure.axes[0].get_title()
     ex.set(epsilon=1e-10)
     assert "ε = 1e-10" in ex.figure.axes[0].get_title() and ex.renders == 3
+
+
+# ---------------------------------------------------------------- issue 16: no coupling
+@pytest.mark.parametrize("J, dtheta", [("theta + x", "x"), ("theta * x", "theta"), ("10.0", "2.0")],
+                         ids=["wrong-forward", "wrong-backward", "hard-coded"])
+def test_gradient_check_1d_is_judged_alone_with_wrong_1d_functions(J, dtheta):
+    """A correct gradient_check_1d keeps its points when exercise 1 is wrong: every check swaps
+    in its own cost (it was told 'the difference should be tiny, got 0.5')."""
+    NB.must_pass("test_gradient_check_1d", {"forward_propagation_1d": ONE_D.format(J=J, dtheta=dtheta)})

@@ -45,10 +45,13 @@ def one_number(d: Any, function: str) -> float:
     return float(a)
 
 
-def check_1d_on_the_notebook_cost(check_1d: Callable, x: float, theta: float) -> None:
-    """With the notebook's J = theta x and its (correct) derivative: one finite number, never
-    negative, tiny (< 1e-7)."""
-    d = one_number(check_1d(x, theta), "gradient_check_1d")
+def check_1d_on_the_notebook_cost(check_1d: Callable, namespace: MutableMapping[str, Any],
+                                  x: float, theta: float) -> None:
+    """With the notebook's J = theta x and its correct derivative x swapped in for the learner's
+    two 1-D functions (so that a mistake in those costs no points here): one finite number,
+    never negative, tiny (< 1e-7)."""
+    d = with_1d_cost(check_1d, namespace, (lambda x, theta: theta * x, lambda x, theta: x),
+                     x, theta)
     check(d >= 0, "the difference is a ratio of norms (absolute values), so it is never "
           f"negative; got {d:.3g}")
     check(d < 1e-7, "for J = theta * x and a correct derivative the difference should be tiny "
@@ -71,18 +74,26 @@ def _size_hint(d: float, change: str) -> str:
     return ""
 
 
-def on_cubic_cost(check_1d: Callable, namespace: MutableMapping[str, Any], x: float,
-                  theta: float, epsilon: float, wrong_by: float) -> float:
-    """``check_1d(x, theta, epsilon=epsilon)`` while ``namespace`` (the notebook's globals) holds
-    J = x theta^3 as forward_propagation_1d and ``wrong_by`` times its derivative as
-    backward_propagation_1d; the learner's two functions are put back afterwards."""
+def with_1d_cost(check_1d: Callable, namespace: MutableMapping[str, Any],
+                 cost: tuple[Callable, Callable], x: float, theta: float,
+                 **kwargs: Any) -> float:
+    """``check_1d(x, theta, **kwargs)`` while ``namespace`` (the notebook's globals) holds
+    ``cost`` = (J, its derivative) as forward_propagation_1d and backward_propagation_1d; the
+    learner's two functions are put back afterwards."""
     saved = {name: namespace[name] for name in ONE_D}
-    namespace[ONE_D[0]] = lambda x, theta: x * theta**3
-    namespace[ONE_D[1]] = lambda x, theta: wrong_by * 3 * x * theta**2
+    namespace.update(zip(ONE_D, cost))
     try:
-        return one_number(check_1d(x, theta, epsilon=epsilon), "gradient_check_1d")
+        return one_number(check_1d(x, theta, **kwargs), "gradient_check_1d")
     finally:
         namespace.update(saved)
+
+
+def on_cubic_cost(check_1d: Callable, namespace: MutableMapping[str, Any], x: float,
+                  theta: float, epsilon: float, wrong_by: float) -> float:
+    """``check_1d(x, theta, epsilon=epsilon)`` on J = x theta^3 with ``wrong_by`` times its
+    derivative (see :func:`with_1d_cost`)."""
+    cubic = (lambda x, theta: x * theta**3, lambda x, theta: wrong_by * 3 * x * theta**2)
+    return with_1d_cost(check_1d, namespace, cubic, x, theta, epsilon=epsilon)
 
 
 def cubic_cost_differences(x: float, theta: float, epsilon: float,

@@ -373,6 +373,14 @@ MORE_MUTANTS = [  # (function, source, keyword)
      "plain cross-entropy"),
     ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.mean(W ** 2) for W in Ws)"),
      "np.mean(W ** 2) divides"),
+    ("compute_cost_with_regularization", """
+def compute_cost_with_regularization(AL, Y, parameters, lambd):
+    m = Y.shape[1]
+    squares = 0.0
+    for l in range(1, len(parameters) // 2 + 1):
+        squares += np.sum(np.square(parameters["W" + str(l)]))
+        return float(binary_cross_entropy(AL, Y) + lambd / (2 * m) * squares)
+""", "only the first layer is penalized"),
     ("backward_propagation_with_regularization", _back(r="- lambd / m * W{l}"), "wrong sign"),
     ("backward_propagation_with_regularization", _back(first="m = Y.shape[0]"), "the 1/m"),
     ("backward_propagation_with_regularization",

@@ -344,6 +344,9 @@ MORE_MUTANTS = [  # (function, source, keyword of the message)
     ("gradient_check_1d", _c1(difference="abs(abs(grad) - abs(gradapprox)) / (abs(grad) + abs(gradapprox))"),
      "absolute values"),
     ("gradient_check_1d", _c1(approx="(J - J_minus) / epsilon"), "one-sided"),
+    ("gradient_check_1d", _c1(replace=[("forward_propagation_1d(x, theta + epsilon)", "forward_propagation_1d(x + epsilon, theta)"),
+                                       ("forward_propagation_1d(x, theta - epsilon)", "forward_propagation_1d(x - epsilon, theta)")]),
+     "should be tiny"),  # nudges x, not theta
     ("gradient_check_1d", _c1(approx="(J_plus - J_minus) / (2 * 1e-7)"), "check each part"),
     ("gradient_check_1d", _c1(difference="[abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))]"),
      "one finite number"),
@@ -369,6 +372,8 @@ MORE_MUTANTS = [  # (function, source, keyword of the message)
     ("gradient_check_n", _cn([("return numerator / (", "return np.array([numerator]) / (")]), "one finite number"),
     ("gradient_check_n", _cn([("return numerator / (", "return numerator, (")]), "one finite number"),
     ("gradient_check_n", _cn(approx="(J - J_minus) / epsilon"), "one-sided"),
+    ("gradient_check_n", _cn(nudge="theta_plus = np.copy(theta); theta_plus[i] = epsilon; "
+                                   "theta_minus = np.copy(theta); theta_minus[i] = -epsilon"), "only entry i changed"),
     ("gradient_check_n", _cn([("        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)",
                                "        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)\n"
                                "        return np.linalg.norm(grad - gradapprox) / np.linalg.norm(grad)")]),

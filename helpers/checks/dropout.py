@@ -119,7 +119,9 @@ def _check_linear(out: dict[str, Any], l: int, A_prev: np.ndarray, keep_prob: fl
     linear = out[f"W{l}"] @ A_prev + out[f"b{l}"]
     if np.allclose(Z, linear):
         return
-    masked = np.shape(D) == np.shape(Z) and np.allclose(Z, linear * D / keep_prob)
+    kept = D.astype(bool) if np.shape(D) == np.shape(Z) else None
+    masked = kept is not None and bool(np.all(Z[~kept] == 0)) and np.allclose(
+        Z[kept] * keep_prob, linear[kept])
     check(not masked, f"Z{l} in the cache is masked: keep Z{l} = W{l} {prev} + b{l} as it is and "
           f"apply dropout to A{l} = relu(Z{l}) (the result is the same, but the cache holds the "
           f"linear output Z{l})")

@@ -45,17 +45,20 @@ def one_number(d: Any, function: str) -> float:
     return float(a)
 
 
-def check_1d_on_the_notebook_cost(check_1d: Callable, namespace: MutableMapping[str, Any],
-                                  x: float, theta: float) -> None:
-    """With the notebook's J = theta x and its correct derivative x swapped in for the learner's
-    two 1-D functions (so that a mistake in those costs no points here): one finite number,
-    never negative, tiny (< 1e-7)."""
-    d = with_1d_cost(check_1d, namespace, (lambda x, theta: theta * x, lambda x, theta: x),
-                     x, theta)
+QUADRATIC = (lambda x, theta: x * theta**2, lambda x, theta: 2 * x * theta)  # J, dJ/dtheta
+
+
+def check_1d_on_a_quadratic_cost(check_1d: Callable, namespace: MutableMapping[str, Any],
+                                 x: float, theta: float) -> None:
+    """With J = x theta^2 and its correct derivative 2 x theta swapped in for the learner's two
+    1-D functions (so that a mistake in those costs no points here; a centred difference is
+    exact on a quadratic, as on the notebook's J = theta x): one finite number, never negative,
+    tiny (< 1e-7)."""
+    d = with_1d_cost(check_1d, namespace, QUADRATIC, x, theta)
     check(d >= 0, "the difference is a ratio of norms (absolute values), so it is never "
           f"negative; got {d:.3g}")
-    check(d < 1e-7, "for J = theta * x and a correct derivative the difference should be tiny "
-          f"(< 1e-7), got {d:.3g}" + _size_hint(d, "J_plus - J_minus"))
+    check(d < 1e-7, "for J = x theta^2 and its correct derivative the difference should be tiny "
+          f"(< 1e-7), got {d:.3g}" + (_size_hint(d, "J_plus - J_minus") or _unexplained(check_1d)))
 
 
 def _size_hint(d: float, change: str) -> str:

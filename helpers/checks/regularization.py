@@ -59,7 +59,7 @@ def check_split(split: Callable, m: int, n_x: int, fractions: tuple, seed: int) 
     X = np.vstack([ids] + [np.random.default_rng(seed + 100).normal(size=m) for _ in range(n_x - 1)])
     parts = _split_parts(split, X, (ids + 0.5).reshape(1, m), fractions, seed)
     sizes = [parts[0].shape[1], parts[2].shape[1], parts[4].shape[1]]
-    as_if_rows = [round(fractions[0] * n_x), round(fractions[1] * n_x)]
+    as_if_rows = [round(f * n_x) for f in fractions[:2]]
     check(sizes != as_if_rows + [n_x - sum(as_if_rows)] or n_x == m, f"the three sets hold {sizes}"
           f" examples: the split of X.shape[0] = {n_x} (the number of features), but m is "
           f"X.shape[1] = {m}, the number of examples (columns)")
@@ -217,6 +217,8 @@ def _name_penalty_mistake(factor: float, case: CostCase, m: int, penalty: float,
             0.5 * (sum(sq) + case.bias_squares) / sum(sq),
         f"only the last layer is penalized: sum ||W^[l]||^2 over ALL {L} layers":
             0.5 * sq[-1] / sum(sq),
+        f"only the first layer is penalized (is a return inside your loop?): sum ||W^[l]||^2 "
+        f"over ALL {L} layers": 0.5 * sq[0] / sum(sq),
         f"sum ||W^[l]||^2 over every layer l = 1..{L}, reading L off the parameters, "
         "not over a fixed number of layers": 0.5 * sum(sq[:3]) / sum(sq),
         "square the weights: ||W||_F^2 is the sum of the squared entries, not the norm itself":

@@ -186,35 +186,6 @@ def test_backward_z_style_passes():
     NB.must_pass(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
 
 
-# Both tables: the exercise, its source template and the fields that put the mistake in.
-MUTANTS = {**{("forward", k): (FWD, FWD_SRC, *v) for k, v in FWD_MUTANTS.items()},
-           **{("backward", k): (BWD, BWD_SRC, *v) for k, v in BWD_MUTANTS.items()}}
-
-
-@pytest.mark.parametrize("key", sorted(MUTANTS), ids="-".join)
-def test_mutants_fail_naming_the_mistake(key):
-    function, template, fields, keyword = MUTANTS[key]
-    NB.must_fail(f"test_{function}", {function: template.format(**fields)}, keyword)
-
-
-def test_backward_alternative_passes():
-    src = '''
-def backward_propagation_with_dropout(X, Y, cache, keep_prob):
-    m = X.shape[1]
-    Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3 = cache
-    grads = {}
-    dZ = A3 - Y
-    for l, A_prev, W, D, Z in ((3, A2, W3, D2, Z2), (2, A1, W2, D1, Z1), (1, X, W1, None, None)):
-        grads["dW%d" % l] = np.dot(dZ, A_prev.T) / m
-        grads["db%d" % l] = np.mean(dZ, axis=1, keepdims=True)
-        if D is not None:
-            dA = np.dot(W.T, dZ) * D.astype(float) / keep_prob
-            dZ = np.where(Z > 0, dA, 0.0)
-    return grads
-'''
-    NB.must_pass(f"test_{BWD}", {BWD: src})
-
-
 # ---------------------------------------------------------------- issue 16, a second set
 def _fwd(replace=(), **fields):
     """The forward template with some fields changed, then text replacements (old, new)."""
@@ -294,14 +265,40 @@ MORE_STYLES = [  # (function, source): correct in another way
 ]
 
 
-@pytest.mark.parametrize("function,src,keyword", MORE_MUTANTS, ids=[f"{m[0][:4]}-{i}" for i, m in enumerate(MORE_MUTANTS)])
-def test_more_mistakes_fail_naming_the_mistake(function, src, keyword):
-    NB.must_fail(f"test_{function}", {function: src}, keyword)
-
-
 @pytest.mark.parametrize("function,src", MORE_STYLES, ids=[f"{m[0][:4]}-{i}" for i, m in enumerate(MORE_STYLES)])
 def test_more_correct_styles_pass(function, src):
     NB.must_pass(f"test_{function}", {function: src})
+
+
+# Both tables: the exercise, its source template and the fields that put the mistake in.
+MUTANTS = {**{("forward", k): (FWD, FWD_SRC, *v) for k, v in FWD_MUTANTS.items()},
+           **{("backward", k): (BWD, BWD_SRC, *v) for k, v in BWD_MUTANTS.items()},
+           **{("more", f"{f[:4]}{i}"): (f, "{src}", {"src": src}, keyword)  # already whole sources
+              for i, (f, src, keyword) in enumerate(MORE_MUTANTS)}}
+
+
+@pytest.mark.parametrize("key", sorted(MUTANTS), ids="-".join)
+def test_mutants_fail_naming_the_mistake(key):
+    function, template, fields, keyword = MUTANTS[key]
+    NB.must_fail(f"test_{function}", {function: template.format(**fields)}, keyword)
+
+
+def test_backward_alternative_passes():
+    src = '''
+def backward_propagation_with_dropout(X, Y, cache, keep_prob):
+    m = X.shape[1]
+    Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3 = cache
+    grads = {}
+    dZ = A3 - Y
+    for l, A_prev, W, D, Z in ((3, A2, W3, D2, Z2), (2, A1, W2, D1, Z1), (1, X, W1, None, None)):
+        grads["dW%d" % l] = np.dot(dZ, A_prev.T) / m
+        grads["db%d" % l] = np.mean(dZ, axis=1, keepdims=True)
+        if D is not None:
+            dA = np.dot(W.T, dZ) * D.astype(float) / keep_prob
+            dZ = np.where(Z > 0, dA, 0.0)
+    return grads
+'''
+    NB.must_pass(f"test_{BWD}", {BWD: src})
 
 
 # ---------------------------------------------------------------- the explorer

@@ -230,6 +230,14 @@ MORE_MUTANTS = [  # (function, source, keyword of the message)
     (FWD, _fwd(pre="parameters.pop('W3')"), "changed its argument parameters"),
     (FWD, _fwd(pre="X *= (rng.random(X.shape) < keep_prob) / keep_prob"), "changed its argument X"),
     (FWD, _fwd(post="A3 = A3 / keep_prob"), "no rescaling"),
+    (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
+                 "A1 = np.maximum(Z1, 0)\n    D2 = rng.random((W2.shape[0], X.shape[1])) < keep_prob\n"
+                 "    D1 = rng.random(A1.shape) < keep_prob")], mask2="D2"),
+     "draw D1 first, then D2"),  # passed every check: the docstring's order was not tested
+    (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
+                 "A1 = np.maximum(Z1, 0)\n    U = rng.random((X.shape[1], W1.shape[0] + W2.shape[0])).T\n"
+                 "    D1 = U[:A1.shape[0]] < keep_prob")], mask2="U[A1.shape[0]:] < keep_prob"),
+     "draw D1 first, then D2"),
     (BWD, _bwd(drop1="dA1 * D1 * keep_prob", drop2="dA2 * D2 * keep_prob"), "grew 0.5-fold"),
     (BWD, _bwd(pre="D1 /= keep_prob; D2 /= keep_prob", drop1="dA1 * D1", drop2="dA2 * D2"),
      "changed its argument cache"),
@@ -257,6 +265,9 @@ MORE_STYLES = [  # (function, source): correct in another way
     (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
                  "D1 = rng.random(Z1.shape) < keep_prob\n    A1 = np.maximum(Z1, 0)")])),
     (FWD, _fwd(drop1="np.where(D1, A1 / keep_prob, 0.0)")),
+    (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
+                 "A1 = np.maximum(Z1, 0)\n    U = rng.random((W1.shape[0] + W2.shape[0], X.shape[1]))\n"
+                 "    D1 = U[:A1.shape[0]] < keep_prob")], mask2="U[A1.shape[0]:] < keep_prob")),  # both at once, D1's rows first
     (BWD, _bwd(drop1="dA1", drop2="dA2", replace=[("dZ2 = dA2 * (A2 > 0)", "dZ2 = dA2 * (A2 > 0) * D2 / keep_prob"),
                                                   ("dZ1 = dA1 * (A1 > 0)", "dZ1 = dA1 * (A1 > 0) * D1 / keep_prob")])),
     (BWD, _bwd(pre="D1 = (A1 != 0); D2 = (A2 != 0)")),  # a dropped unit has A = 0: the same masks

@@ -180,6 +180,21 @@ def check_masks_come_from_rng(forward: Callable, case: ForwardCase, out: dict[st
               "different generators gave the same masks: draw them from the rng argument")
 
 
+def check_d1_drawn_first(forward: Callable, case: ForwardCase, out: dict[str, Any]) -> None:
+    """The docstring's order, D1 first, then D2, without pinning the rng call: D1 is then drawn
+    before anything that depends on layer 2, so the same generator gives the same D1 when only
+    layer 2 grows (five more units, whose outgoing weights are 0)."""
+    p = case.parameters
+    r = np.random.default_rng(case.seed + 5)
+    grown = {**p, "W2": np.vstack([p["W2"], r.normal(size=(5, p["W2"].shape[1]))]),
+             "b2": np.vstack([p["b2"], np.zeros((5, 1))]),
+             "W3": np.hstack([p["W3"], np.zeros((p["W3"].shape[0], 5))])}
+    again = run_forward(forward, case._replace(parameters=grown))
+    check(np.array_equal(np.asarray(again["D1"]), np.asarray(out["D1"])), "D1 changed when only "
+          "layer 2 grew (same generator): draw D1 first, then D2, as the docstring says (D1 "
+          "right after A1, from the rng)")
+
+
 # ---------------------------------------------------------------- backward_propagation_with_dropout
 class BackwardCase(NamedTuple):
     """X (n_x, m), Y (1, m), the parameters, and the cache (by name) of the plain net: masks of

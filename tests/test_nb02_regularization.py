@@ -395,6 +395,7 @@ def compute_cost_with_regularization(AL, Y, parameters, lambd):
     ("backward_propagation_with_regularization", _back(r="lambd / m * W{l} * ({l} == 3)"),
      "dW1 is missing the regularization term"),
     ("backward_propagation_with_regularization", _back(r="lambd * W{l} / (2 * m)"), "not (lambd / (2 m)) W"),
+    ("backward_propagation_with_regularization", _back().replace('"dW1": dW1', '"dw1": dW1'), "has keys"),
 ]
 MORE_STYLES = [  # (function, source): correct in another way
     ("split_train_dev_test", _split(perm="rng.choice(m, size=m, replace=False)")),
@@ -416,6 +417,8 @@ MORE_STYLES = [  # (function, source): correct in another way
     ("backward_propagation_with_regularization", _back(r="lambd * W{l} / m", relu="np.heaviside(Z{l}, 0)")),
     ("backward_propagation_with_regularization", _back(r="(lambd / m) * W{l}", db="dZ{l}.mean(axis=1, keepdims=True)")),
     ("backward_propagation_with_regularization", _back(relu="np.int64(A{l} > 0)")),
+    # intermediate gradients kept in the dict as well (a backward pass may return them)
+    ("backward_propagation_with_regularization", _back().replace('"db3": db3}', '"db3": db3, "dZ3": dZ3, "dZ2": dZ2}')),
 ]
 
 

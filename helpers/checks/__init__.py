@@ -540,9 +540,14 @@ def core_gradients(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.nda
 
 def check_gradient_dict(grads: Any, parameters: Mapping[str, Any],
                         what: str = "the returned grads") -> dict[str, np.ndarray]:
-    """``grads`` holds exactly "d" + each parameter's name, each shaped like its parameter;
-    returned as float arrays (checked before any indexing: no KeyError)."""
-    check_keys(grads, ["d" + k for k in parameters], what)
+    """``grads`` holds exactly "d" + each parameter's name, each shaped like its parameter, and
+    at most the intermediate gradients a backward pass may also keep ("dA1", "dZ2", …); returned
+    as float arrays, the parameters' gradients only (checked before any indexing: no KeyError)."""
+    check(isinstance(grads, Mapping), f"{what} should be a dict with keys "
+          f"{sorted('d' + k for k in parameters)}, got {type(grads).__name__}")
+    intermediate = [k for k in grads if re.fullmatch(r"d[AZ]\d+", str(k))]
+    check_keys({k: v for k, v in grads.items() if k not in intermediate},
+               ["d" + k for k in parameters], what)
     return {"d" + k: check_shape(grads["d" + k], np.shape(v), f"grads['d{k}']", f"shaped like {k}")
             for k, v in parameters.items()}
 

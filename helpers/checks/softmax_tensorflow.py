@@ -87,9 +87,21 @@ def check_softmax(softmax: Callable) -> None:
           "precision of float32): compute in float64, the dtype of Z (don't convert to float32)")
 
 
+# (logits, the sentence when softmax is NaN or wrong for them): each needs each column's own max
+_SHIFT_CASES = [
+    (np.array([[1000.0, -1000.0], [1002.0, -1001.0], [999.0, -999.5]]),
+     "softmax is NaN or wrong when one column has logits near +1000 and another near -1000: "
+     "subtract each COLUMN's maximum (axis=0, keepdims=True), not the maximum of the whole matrix"),
+    # one large logit among small ones: Z - mean or Z - min still reaches e^2250 or e^3000
+    (np.array([[0.0, 5.0], [0.0, 3.0], [0.0, 4.0], [3000.0, 2.0]]),
+     "softmax is NaN or wrong for a column with logits [0, 0, 0, 3000]: subtract each column's "
+     "MAXIMUM — after Z - mean or Z - min the exponent is still 2250 or 3000, which overflows"),
+]
+
+
 def check_softmax_large_logits(softmax: Callable) -> None:
-    """Logits near 1000 (e^1000 overflows in float64), and two columns on very different
-    scales (the maximum subtracted must be each column's own)."""
+    """Logits near 1000 (e^1000 overflows in float64), two columns on very different scales
+    and one large logit among small ones (the shift must be each column's own maximum)."""
     Z_big = np.array([[1000.0, 1010.0], [1001.0, 1012.0], [998.0, 1011.0]])
     with np.errstate(all="ignore"):
         A_big = softmax(Z_big)
@@ -99,21 +111,10 @@ def check_softmax_large_logits(softmax: Callable) -> None:
     check(np.allclose(A_big, tf_softmax(Z_big), rtol=1e-10, atol=1e-12), "softmax is wrong for "
           "large logits: after subtracting the column max, exponentiate and divide by the column "
           "sum")
-    Z_mixed = np.array([[1000.0, -1000.0], [1002.0, -1001.0], [999.0, -999.5]])
-    with np.errstate(all="ignore"):
-        A_mixed = softmax(Z_mixed)
-    check(np.isfinite(A_mixed).all() and np.allclose(A_mixed, tf_softmax(Z_mixed)),
-          "softmax is NaN or wrong when one column has logits near +1000 and another near -1000: "
-          "subtract each COLUMN's maximum (axis=0, keepdims=True), not the maximum of the whole "
-          "matrix")
-    # one large logit among small ones: Z - mean or Z - min still reaches e^2250
-    Z_spike = np.array([[0.0, 5.0], [0.0, 3.0], [0.0, 4.0], [3000.0, 2.0]])
-    with np.errstate(all="ignore"):
-        A_spike = softmax(Z_spike)
-    check(np.isfinite(A_spike).all() and np.allclose(A_spike, tf_softmax(Z_spike)),
-          "softmax is NaN or wrong for a column with logits [0, 0, 0, 3000]: subtract each "
-          "column's MAXIMUM — after Z - mean or Z - min the exponent is still 2250 or 3000, which "
-          "overflows")
+    for Z, why in _SHIFT_CASES:
+        with np.errstate(all="ignore"):
+            A = softmax(Z)
+        check(np.isfinite(A).all() and np.allclose(A, tf_softmax(Z)), why)
 
 
 # ---------------------------------------------------------------- one_hot (NumPy)

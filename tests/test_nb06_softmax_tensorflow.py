@@ -698,11 +698,11 @@ def train_step(X, Y, parameters, optimizer):
           "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
           "opt = tf.keras.optimizers.Adam(learning_rate=0.001)\n"
           "opt.apply_gradients(zip(tape.gradient(total_loss, variables), variables))"),
-     "without the optimizer it was given"),
+     "ignores the optimizer it is given"),
     (step("with tf.GradientTape() as tape:\n"
           "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
           "for g, v in zip(tape.gradient(total_loss, variables), variables):\n"
-          "    v.assign_sub(0.001 * g)"), "without the optimizer it was given"),
+          "    v.assign_sub(0.001 * g)"), "ignores the optimizer it is given"),
     (step("with tf.GradientTape() as tape:\n"
           "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
           "optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), parameters))"),

@@ -542,6 +542,25 @@ def _check_returned_loss(loss: Any, before: float, after: float, m: int) -> None
          "computed inside the tape")
 
 
+def _check_uses_optimizer(train_step: Callable, X: np.ndarray, Y: np.ndarray, P: Params,
+                          after: Params, learning_rate: float) -> None:
+    """The same step with an SGD of twice the learning rate moves every variable twice as far;
+    a step that ignores the optimizer argument (its own update, another optimizer) does not.
+    (Judged from the variables alone: in the grader the optimizer object itself is a copy.)"""
+    import tensorflow as tf
+
+    variables = tf_variables(P)
+    train_step(tf.constant(X, dtype=tf.float32), tf.constant(Y, dtype=tf.float32), variables,
+               tf.keras.optimizers.SGD(learning_rate=2 * learning_rate))
+    ratios = [np.sum((np.asarray(variables[k], dtype=float) - P[k]) * (after[k] - P[k]))
+              / max(np.sum((after[k] - P[k]) ** 2), 1e-300) for k in P]
+    check(not np.allclose(ratios, 1.0, rtol=0.05), "train_step moved the parameters just as far "
+          f"with an SGD optimizer of learning rate {2 * learning_rate:g} as with one of "
+          f"{learning_rate:g}: it ignores the optimizer it is given. Update the variables with that "
+          "optimizer, optimizer.apply_gradients(zip(grads, variables)) — not by hand or with an "
+          "optimizer of your own")
+
+
 def check_train_step(train_step: Callable, forward: Callable, compute_total_loss: Callable,
                      seed: int, learning_rate: float = 1e-3, dims: Sequence[int] = (5, 4, 3)) -> None:
     """One ``train_step(X, Y, variables, SGD(learning_rate))`` on the test's own net (after
@@ -552,9 +571,9 @@ def check_train_step(train_step: Callable, forward: Callable, compute_total_loss
 
     X, Y, P = train_step_problem(seed, dims)
     check_train_step_prerequisites(forward, compute_total_loss, X, P)
-    variables, optimizer = tf_variables(P), tf.keras.optimizers.SGD(learning_rate=learning_rate)
+    variables = tf_variables(P)
     loss = train_step(tf.constant(X, dtype=tf.float32), tf.constant(Y, dtype=tf.float32),
-                      variables, optimizer)
+                      variables, tf.keras.optimizers.SGD(learning_rate=learning_rate))
     check(loss is not None and np.ndim(loss) == 0,
           "train_step must return the batch's total loss (a scalar tensor): `return total_loss`")
     check(isinstance(loss, tf.Tensor), f"train_step returned a {type(loss).__name__}, not a "
@@ -564,10 +583,7 @@ def check_train_step(train_step: Callable, forward: Callable, compute_total_loss
     check(not all(np.allclose(after[k], P[k], rtol=0, atol=1e-9) for k in P),
           "the parameters did not change: call optimizer.apply_gradients(zip(grads, variables)) "
           "on the tf.Variables of the parameters argument themselves (not on copies)")
-    check(int(optimizer.iterations) == 1, f"train_step updated the parameters without the "
-          f"optimizer it was given ({int(optimizer.iterations)} steps of it): use that optimizer, "
-          "optimizer.apply_gradients(zip(grads, variables)), once per call — not your own update "
-          "or another optimizer")
+    _check_uses_optimizer(train_step, X, Y, P, after, learning_rate)
     before, m = batch_loss(forward, compute_total_loss, X, Y, P), X.shape[1]
     _check_returned_loss(loss, before, batch_loss(forward, compute_total_loss, X, Y, after), m)
     # SGD moves each variable by -lr * (its gradient), so a small step along it lowers the loss

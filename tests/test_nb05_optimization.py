@@ -81,6 +81,19 @@ GD_MUTANTS = {
         parameters["b" + str(l)] -= learning_rate * grads["db" + str(l)]
     return parameters
 """,
+    # the gradients' keys without their "d", layers counted from 0: a KeyError with its sentence
+    "add the 'd'": GD_HEAD + """
+    for k in parameters:
+        parameters[k] = parameters[k] - learning_rate * grads[k]
+    return parameters
+""",
+    "layers, 1 to L": GD_HEAD + """
+    L = len(parameters) // 2
+    for l in range(L):
+        parameters["W" + str(l)] -= learning_rate * grads["dW" + str(l)]
+        parameters["b" + str(l)] -= learning_rate * grads["db" + str(l)]
+    return parameters
+""",
     # a shape the checks cannot subtract: a sentence about the shape, not a broadcasting error
     "the returned parameters['W1'] has shape (2, 3)": GD_HEAD + """
     return {k: (p - learning_rate * grads["d" + k]).T for k, p in parameters.items()}
@@ -346,6 +359,12 @@ MOM_MUTANTS = {
     for k in parameters:
         v["d" + k] = beta * v["d" + k] + learning_rate * grads["d" + k]
         parameters[k] = parameters[k] - v["d" + k]
+    return parameters, v
+""",
+    "keyed 'dW1', 'db1'": MOM_HEAD + """
+    for k in parameters:
+        v[k] = beta * v[k] + (1 - beta) * grads["d" + k]
+        parameters[k] = parameters[k] - learning_rate * v[k]
     return parameters, v
 """,
     "with the gradient": MOM_HEAD + """

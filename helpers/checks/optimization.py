@@ -8,7 +8,8 @@ property fails, the sentence names the mistake that explains the numbers. Nothin
 a graded function's answer (tests/test_release_answers.py scans this file); the hidden tests'
 cases and references stay in the notebook's hidden regions.
 
-update_parameters_with_gd    gd_step, check_gd_step, check_no_helpers_called
+update_parameters_with_gd    gd_step, check_gd_step, check_no_helpers_called (UPDATE_HINTS for
+                             the four update rules' KeyErrors)
 random_mini_batches          MINI_BATCH_HINTS, check_mini_batches, check_shuffles_with_rng
 exponentially_weighted_avg   averages_of, check_averages
 momentum, RMSprop, Adam      optimizer_problem, momentum_step, rmsprop_step, adam_step,
@@ -54,6 +55,12 @@ def judge(got: Any, want: Any, mistakes: Iterable[Mistake], otherwise: str,
 
 
 # ---------------------------------------------------------------- calling an update rule
+# added to "your code raised KeyError (…)" in the update rules' test cells
+UPDATE_HINTS = {"KeyError": "parameters are keyed 'W1', 'b1', …; the gradients and the states v "
+                "and s are keyed 'dW1', 'db1', … — add the 'd' (grads['d' + key]), and loop over "
+                "the L = len(parameters) // 2 layers, 1 to L"}
+
+
 def run_update(update: Callable, name: str, returns: Sequence[str], parameters: Params,
                grads: Params, states: Sequence[Params], *args: Any, **kwargs: Any) -> tuple:
     """``update(parameters, grads, *states, *args, **kwargs)`` on copies of the parameters and

@@ -573,6 +573,7 @@ DECAY_MUTANTS = {
     ("update_lr", "parenthesise the whole"): "    return learning_rate0 / (1 + decay_rate) * epoch_num\n",
     ("update_lr", "exponential decay"): "    return learning_rate0 * decay_rate ** epoch_num\n",
     ("update_lr", "no + 1"): "    return learning_rate0 / (1 + decay_rate * (epoch_num + 1))\n",
+    ("update_lr", "not //"): "    return learning_rate0 // (1 + decay_rate * epoch_num)\n",
     ("schedule_lr_decay", "parenthesise the whole denominator"):
         "    return learning_rate0 / 1 + decay_rate * np.floor(epoch_num / time_interval)\n",
 }

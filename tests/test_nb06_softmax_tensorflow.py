@@ -399,9 +399,18 @@ def test_initialize_parameters_tf_accepts_other_styles(src):
      "standard deviation"),
     (init("W = tf.keras.initializers.GlorotUniform(seed=seed + l)(shape)").replace(
         "(layers_dims[l], 1)", "(layers_dims[l],)"), "(300, 1)"),
+    ('''
+def initialize_parameters_tf(layers_dims, seed):
+    parameters, prev = {}, layers_dims.pop(0)
+    for l, n in enumerate(layers_dims, start=1):
+        W = tf.keras.initializers.GlorotUniform(seed=seed + l)((n, prev))
+        parameters[f"W{l}"], parameters[f"b{l}"] = tf.Variable(W), tf.Variable(tf.zeros((n, 1)))
+        prev = n
+    return parameters
+''', "changed its argument layers_dims"),
 ], ids=["constant", "he", "same_seed_every_layer", "unseeded", "float64", "transposed",
         "glorot_normal", "numpy_normal", "op_seed", "zero_to_r", "fan_in_only", "stateless_same_seed",
-        "seed_times_l", "truncated_normal", "bias_vector"])
+        "seed_times_l", "truncated_normal", "bias_vector", "pops_layers_dims"])
 def test_initialize_parameters_tf_rejects_mistakes(src, keyword):
     NB.must_fail("test_initialize_parameters_tf", {"initialize_parameters_tf": src}, keyword)
 
@@ -577,9 +586,16 @@ def compute_total_loss(logits, labels):
     cce = tf.keras.losses.CategoricalCrossentropy(from_logits=True)
     return cce(tf.transpose(labels), tf.transpose(logits))
 ''', "MEAN"),
+    ("def compute_total_loss(logits, labels):\n    return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits("
+     "labels=logits, logits=labels, axis=0))\n", "swapped"),
+    ("def compute_total_loss(logits, labels):\n    return tf.reduce_sum(tf.keras.losses.categorical_crossentropy("
+     "tf.transpose(labels), tf.nn.softmax(tf.transpose(logits))))\n", "right for moderate logits"),
+    ("def compute_total_loss(logits, labels):\n    m = tf.cast(tf.shape(logits)[1], tf.float32)\n"
+     "    return -tf.reduce_mean(labels * tf.nn.log_softmax(logits, axis=0)) * m\n", "divided by C"),
 ], ids=["averaged", "probabilities_as_logits", "wrong_axis", "no_from_logits", "not_summed",
         "log_of_softmax", "log_of_logits", "labels_only_transposed", "log_softmax_default_axis",
-        "binary", "sigmoid", "keras_object_mean"])
+        "binary", "sigmoid", "keras_object_mean", "arguments_swapped", "softmax_then_probabilities",
+        "mean_over_classes"])
 def test_compute_total_loss_rejects_mistakes(src, keyword):
     NB.must_fail("test_compute_total_loss", {"compute_total_loss": src}, keyword)
 
@@ -713,9 +729,14 @@ def train_step(X, Y, parameters, optimizer):
           "g = tape.gradient(total_loss, logits)\n"
           "optimizer.apply_gradients(zip([g] * len(variables), variables))"),
      "does not have the shape of the variable"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "grads = tape.gradient(total_loss, variables)\n"
+          "optimizer.apply_gradients(zip(grads, variables))\n"
+          "total_loss = (total_loss, grads)"), "returned a tuple"),
 ], ids=["no_update", "forward_outside_tape", "mean_loss", "loss_after_update", "ascent",
         "python_float", "numpy_value", "some_variables", "copies", "copies_outside_tape",
-        "own_optimizer", "assign_sub", "zip_dict", "gradient_of_logits"])
+        "own_optimizer", "assign_sub", "zip_dict", "gradient_of_logits", "returns_tuple"])
 def test_train_step_rejects_mistakes(src, keyword):
     NB.must_fail("test_train_step", {"train_step": src}, keyword)
 

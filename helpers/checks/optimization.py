@@ -460,26 +460,32 @@ def check_adam_first_step(update: Callable, layer_dims: list[int], seed: int) ->
 # ---------------------------------------------------------------- learning-rate decay
 def check_update_lr(update_lr: Callable, learning_rate0: float, decay_rate: float,
                     epochs: Iterable[int]) -> None:
-    """alpha_0 / alpha - 1 grows by decay_rate every epoch, from 0 at epoch 0."""
-    for e in epochs:
-        got = float(update_lr(learning_rate0, e, decay_rate))
-        if np.isclose(got * (1 + decay_rate * e), learning_rate0, rtol=1e-9, atol=0):
-            continue
-        check(not (np.isclose(got, learning_rate0 * e / (1 + decay_rate))
-                   or np.isclose(got, learning_rate0 + decay_rate * e)),
-              "parenthesise the whole denominator: alpha_0 / (1 + decay_rate * epoch_num)")
-        check(got > 0, f"update_lr({learning_rate0}, {e}, {decay_rate}) = {got}: a learning rate "
-              "stays positive")
+    """alpha_0 / alpha - 1 grows by decay_rate every epoch, from 0 at epoch 0; judged over all
+    the epochs at once, so that a mistaken formula is named even where it happens to agree."""
+    e = np.array(list(epochs), dtype=float)
+    got = np.array([float(update_lr(learning_rate0, int(k), decay_rate)) for k in e])
+    if np.allclose(got * (1 + decay_rate * e), learning_rate0, rtol=1e-9, atol=0):
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):
         growth = learning_rate0 / got - 1
-        check(not np.isclose(growth, decay_rate * (e + 1), rtol=1e-9), "epoch_num counts from 0 "
-              "and epoch 0 uses learning_rate0 itself: alpha_0 / (1 + decay_rate * epoch_num), no "
-              "+ 1")
-        check(not (np.isclose(got, learning_rate0 * decay_rate**e)
-                   or np.isclose(got, learning_rate0 * np.exp(-decay_rate * e))),
-              "that is exponential decay: this exercise's schedule is alpha_0 / (1 + decay_rate * "
-              "epoch_num)")
-        fail(f"update_lr({learning_rate0}, {e}, {decay_rate}) = {got:.6g}: alpha_0 / alpha - 1 "
-             f"should be decay_rate * epoch_num = {decay_rate * e:g}, yours is {growth:.6g}")
+    parenthesise = "parenthesise the whole denominator: alpha_0 / (1 + decay_rate * epoch_num)"
+    for a, b, why in [
+        (got, learning_rate0 // (1 + decay_rate * e), "use /, not //: floor division rounds the "
+                                                      "learning rate down to a whole number"),
+        (got, learning_rate0 * e / (1 + decay_rate), parenthesise),
+        (got, learning_rate0 + decay_rate * e, parenthesise),
+        (growth, decay_rate * (e + 1), "epoch_num counts from 0 and epoch 0 uses learning_rate0 "
+                                       "itself: alpha_0 / (1 + decay_rate * epoch_num), no + 1"),
+        (got, learning_rate0 * decay_rate**e, "that is exponential decay: this exercise's "
+                                              "schedule is alpha_0 / (1 + decay_rate * epoch_num)"),
+        (got, learning_rate0 * np.exp(-decay_rate * e), "that is exponential decay: this "
+         "exercise's schedule is alpha_0 / (1 + decay_rate * epoch_num)")]:
+        check(not np.allclose(a, b, rtol=1e-9, atol=1e-12), why)
+    i = int(np.argmax(~np.isclose(got * (1 + decay_rate * e), learning_rate0, rtol=1e-9, atol=0)))
+    call = f"update_lr({learning_rate0}, {int(e[i])}, {decay_rate}) = {got[i]:.6g}"
+    check(got[i] > 0, f"{call}: a learning rate stays positive")
+    fail(f"{call}: alpha_0 / alpha - 1 should be decay_rate * epoch_num = {decay_rate * e[i]:g}, "
+         f"yours is {growth[i]:.6g}")
 
 
 def _schedule_mistakes(e: np.ndarray, interval: int, k: np.ndarray) -> list[tuple[Any, str]]:

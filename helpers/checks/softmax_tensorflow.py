@@ -289,8 +289,11 @@ def check_glorot_uniform(name: str, W: Any, n_prev: int, n: int) -> None:
 def check_initialize_parameters_tf(init: Callable, layers_dims: list[int], seed: int) -> None:
     """``init(layers_dims, seed=seed)``: keys W1, b1, …; float32 tf.Variables of the right
     shapes; zero biases; Glorot-uniform weights."""
-    L = len(layers_dims) - 1
-    params = init(layers_dims, seed=seed)
+    L, dims = len(layers_dims) - 1, list(layers_dims)
+    params = init(dims, seed=seed)
+    check(dims == list(layers_dims), f"initialize_parameters_tf changed its argument layers_dims "
+          f"({list(layers_dims)} became {dims}): its docstring says it is left unchanged — read the "
+          "sizes with layers_dims[l], don't pop or insert")
     keys = sorted(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
     check(isinstance(params, dict) and sorted(params) == keys,
           f"initialize_parameters_tf({layers_dims}, {seed}) returned keys "
@@ -429,13 +432,26 @@ def _diagnose_total_loss(compute_total_loss: Callable, gaps: np.ndarray, Y: np.n
     check(not np.isclose(value, want / m, rtol=1e-5), f"your loss {value:.5f} is the MEAN over the "
           f"{m} examples: compute_total_loss returns the SUM (tf.reduce_sum, not tf.reduce_mean); "
           "the training loop divides by m once per epoch")
+    check(not np.isclose(value, want / C, rtol=1e-5), f"your loss {value:.5f} is the expected one "
+          f"divided by C = {C}: sum over the classes (a mean over labels * log-probabilities "
+          "averages over the C classes too)")
+    Z, _ = gap_logits(gaps, Y)
+    swapped = -np.sum(Z * (Y - np.logaddexp.reduce(Y, axis=0, keepdims=True)))
+    check(not np.isclose(value, swapped, rtol=1e-4), "labels and logits are swapped: "
+          "labels=labels, logits=logits")
+    if max(abs(gaps)) >= 50:
+        small = total_loss_of(compute_total_loss, Z / 40, Y)
+        check(not np.isclose(small, gap_logits(gaps / 40, Y)[1].sum(), rtol=1e-5),
+              f"your loss is right for moderate logits but {value:.3f} instead of {want:.3f} for "
+              f"a gap of {max(abs(gaps)):g} between logits: probabilities computed first (a softmax, "
+              "then a loss of probabilities) underflow or are clipped in float32. Compute the loss "
+              "from the logits (from_logits=True)")
     # softmax probabilities passed as logits: p_true = 1 / (e^g + C - 1), p_gap = e^g p_true
     p_true = np.exp(-np.logaddexp(gaps, np.log(C - 1)))
     p_gap = np.exp(gaps - np.logaddexp(gaps, np.log(C - 1)))
     twice = np.sum(np.log(np.exp(p_gap) + (C - 1) * np.exp(p_true)) - p_true)
     check(not np.isclose(value, twice, rtol=1e-4), "you applied a softmax to the logits and then "
           "a loss that applies it again: pass the raw logits (probabilities passed as logits)")
-    Z, _ = gap_logits(gaps, Y)
     per_class = np.logaddexp(0, Z) - Y * Z           # sigmoid cross-entropy of every class
     check(not any(np.isclose(value, per_class.sum() / d, rtol=1e-4) for d in (1, C)),
           "that is the sigmoid (binary) cross-entropy of each class on its own: the classes "
@@ -574,11 +590,14 @@ def check_train_step(train_step: Callable, forward: Callable, compute_total_loss
     variables = tf_variables(P)
     loss = train_step(tf.constant(X, dtype=tf.float32), tf.constant(Y, dtype=tf.float32),
                       variables, tf.keras.optimizers.SGD(learning_rate=learning_rate))
-    check(loss is not None and np.ndim(loss) == 0,
+    check(loss is not None,
           "train_step must return the batch's total loss (a scalar tensor): `return total_loss`")
     check(isinstance(loss, tf.Tensor), f"train_step returned a {type(loss).__name__}, not a "
-          "tensor: return the scalar tensor compute_total_loss gives, as it is (no float(), no "
-          ".numpy(): those leave TensorFlow, and the caller converts it when it needs a number)")
+          "tensor: return the scalar tensor compute_total_loss gives, as it is, and nothing else "
+          "(no float(), no .numpy(): those leave TensorFlow, and the caller converts it when it "
+          "needs a number)")
+    check(np.ndim(loss) == 0, f"train_step returned a tensor of shape {tuple(loss.shape)}: return "
+          "the batch's total loss, one number")
     after = {k: np.asarray(v, dtype=float) for k, v in variables.items()}
     check(not all(np.allclose(after[k], P[k], rtol=0, atol=1e-9) for k in P),
           "the parameters did not change: call optimizer.apply_gradients(zip(grads, variables)) "

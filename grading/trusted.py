@@ -441,6 +441,11 @@ def _no_callables(node: dict) -> Any:
 def apply_state(target: Any, value: Any, tf_adapter: Any = None) -> None:
     """Make the caller's argument look as the learner's call left it (in-place contracts)."""
     if isinstance(target, np.ndarray) and isinstance(value, np.ndarray):
+        if target.shape != value.shape and target.size == value.size:
+            try:  # ``a.shape = …`` in the learner's code reshapes the caller's array in place too
+                target.shape = value.shape
+            except AttributeError:  # not possible without a copy here, nor was it there
+                return
         if target.shape == value.shape and target.flags.writeable:
             target[...] = value.astype(target.dtype, copy=False)
     elif isinstance(target, list) and isinstance(value, list):

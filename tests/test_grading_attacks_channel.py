@@ -455,6 +455,9 @@ def inplace(d, a):
     return d
 def alias(a):
     return a, [a]
+def reshape_in_place(a):
+    a.shape = (-1,)
+    return a.sum()
 def draw(rng):
     return rng.normal()
 def calls_back(f, x):
@@ -504,6 +507,13 @@ def test_in_place_changes_and_aliasing_come_back(remote):
     assert out is d and d["x"] == 1 and d["w"] is w and a[0] == 5.0
     first, second = remote.call("alias", (a,), {}, {})
     assert first is a and second[0] is a
+
+
+def test_an_argument_reshaped_in_place_comes_back_reshaped(remote):
+    """``labels.shape = (-1,)`` changes the caller's array: a test's mutation check must see it."""
+    a = np.arange(6.0).reshape(2, 3)
+    assert remote.call("reshape_in_place", (a,), {}, {}) == 15.0
+    assert a.shape == (6,) and a.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
 
 
 def test_generators_advance_as_if_called_here(remote):

@@ -40,11 +40,14 @@ def xavier(body: str) -> str:
 
 def gaussian_loop(name: str, std: str, bias: str = "np.zeros((n, 1))",
                   draw: str = "rng.standard_normal((n, n_prev))",
-                  args: str = "layers_dims, rng") -> str:
-    """A loop-style initializer whose W^[l] = draw * std (n, n_prev in scope) and b^[l] = bias."""
+                  args: str = "layers_dims, rng", head: str = "pass",
+                  layers: str = "range(1, len(layers_dims))") -> str:
+    """A loop-style initializer whose W^[l] = draw * std (n, n_prev in scope) and b^[l] = bias,
+    for l in ``layers``, after the statement ``head``."""
     return fn(name, f"""
         parameters = {{}}
-        for l in range(1, len(layers_dims)):
+        {head}
+        for l in {layers}:
             n, n_prev = layers_dims[l], layers_dims[l - 1]
             parameters["W" + str(l)] = {draw} * {std}
             parameters["b" + str(l)] = {bias}
@@ -115,8 +118,38 @@ ALTERNATIVES = {
     "initialize_parameters_xavier": [
         gaussian_loop("initialize_parameters_xavier", "1.0", draw="rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)"),
         gaussian_loop("initialize_parameters_xavier", "1.0", draw="rng.normal(0, 1 / n_prev ** 0.5, (n, n_prev))"),
+        gaussian_loop("initialize_parameters_xavier", "(1 / n_prev) ** 0.5", draw="rng.standard_normal((n_prev, n)).T"),
+        fn("initialize_parameters_xavier", """
+            dims = list(layers_dims)
+            return {k: v for l in range(1, len(dims)) for k, v in (
+                (f"W{l}", rng.standard_normal((dims[l], dims[l - 1])) * np.sqrt(1 / dims[l - 1])),
+                (f"b{l}", np.zeros((dims[l], 1))))}
+        """),
     ],
 }
+# issue 16, a second set: other valid orders of the draws, keyword arguments, float32, the
+# global seed touched but every weight from rng
+ALTERNATIVES["initialize_parameters_zeros"].append(zeros("""
+    parameters = {}
+    for l in range(len(layers_dims) - 1):
+        parameters[f"W{l + 1}"] = np.zeros([layers_dims[l + 1], layers_dims[l]], dtype=np.float32)
+        parameters[f"b{l + 1}"] = np.zeros([layers_dims[l + 1], 1], dtype=np.float32)
+    return parameters
+"""))
+ALTERNATIVES["initialize_parameters_random"] += [
+    gaussian_loop("initialize_parameters_random", "scale", bias="np.zeros((n, 1)) * rng.standard_normal()",
+                  args="layers_dims, rng, scale=10.0"),
+    gaussian_loop("initialize_parameters_random", "scale", draw="rng.normal(size=n * n_prev).reshape(n, n_prev)",
+                  args="layers_dims, rng, scale=10.0"),
+    gaussian_loop("initialize_parameters_random", "1", draw="rng.normal(loc=0.0, scale=scale, size=(n, n_prev))",
+                  args="layers_dims, rng, scale=10.0", layers="range(len(layers_dims) - 1, 0, -1)"),
+]
+ALTERNATIVES["initialize_parameters_he"] += [
+    gaussian_loop("initialize_parameters_he", "1", draw="rng.normal(0.0, np.sqrt(2.0 / n_prev), (n, n_prev))",
+                  layers="reversed(range(1, len(layers_dims)))"),
+    gaussian_loop("initialize_parameters_he", "np.sqrt(2) / np.sqrt(n_prev)",
+                  draw="rng.standard_normal((n, n_prev), dtype=np.float64)", head="np.random.seed(1)"),
+]
 
 
 @pytest.mark.parametrize("name,src", [(n, s) for n, alts in ALTERNATIVES.items() for s in alts])
@@ -195,9 +228,54 @@ GAUSSIAN_MUTANTS = {
         ("not a uniform distribution", "np.sqrt(1 / n_prev) * np.sqrt(3)", {"draw": UNIFORM}),
     ],
 }
-ARGS = {"initialize_parameters_random": "layers_dims, rng, scale=10.0"}
+# issue 16, a second, larger set: mistakes beside the ones above, each with its keyword
+GAUSSIAN_MUTANTS["initialize_parameters_zeros"] = [
+    ("b1 has shape (1, 2)", "1.0", {"draw": "np.zeros((n, n_prev))", "bias": "np.zeros((1, n))"}),
+    ("check the range of your loop", "1.0",
+     {"draw": "np.zeros((n, n_prev))", "layers": "range(len(layers_dims))"}),
+    ("keys should be", "1.0", {"draw": "np.zeros((n, n_prev))", "args": "layers_dims, cache={}",
+                               "head": "parameters = cache"}),  # a mutable default
+    ("changed its argument layers_dims", "1.0",  # not "the range of your loop": it is right
+     {"draw": "np.zeros((n, n_prev))", "head": "layers_dims.append(1)",
+      "layers": "range(1, len(layers_dims) - 1)"}),
+    ("W2 should be all zeros", "1.0", {"draw": "np.empty((n, n_prev))"}),
+]
+GAUSSIAN_MUTANTS["initialize_parameters_random"] += [
+    ("scale=10 asks for 10", "1.0", {"draw": "rng.normal(0, scale ** 2, (n, n_prev))"}),
+    ("centred on 0", "1.0", {"draw": "rng.normal(scale, 1, (n, n_prev))"}),
+    ("scale=10 asks for 10", "np.sqrt(scale)", {}),
+    ("the default scale is 10.0", "scale", {"args": "layers_dims, rng, scale=1.0"}),
+    ("the default scale is 10.0", "scale", {"args": "layers_dims, rng, scale=0.01"}),
+    ("not a generator of your own", "scale",
+     {"head": "np.random.seed(3)", "draw": "np.random.randn(n, n_prev)"}),
+    ("not a generator of your own", "scale", {"head": "rng = np.random.default_rng(1)"}),
+    ("changed its argument layers_dims", "scale",
+     {"head": "layers_dims.insert(0, layers_dims[0])", "layers": "range(1, len(layers_dims) - 1)"}),
+    ("must hold floats", "scale", {"bias": "np.zeros((n, 1), dtype=int)"}),
+]
+GAUSSIAN_MUTANTS["initialize_parameters_he"] += [
+    ("integer division", "(2 // n_prev) ** 0.5", {}),
+    ("should be 0.05", "np.sqrt(2) / n_prev", {}),
+    ("standard deviation of W2", "np.sqrt(2 / layers_dims[0])", {}),  # W1 is right: W2 is named
+    ("standard deviation of W1 (shape (4000, 3)", "np.sqrt(2 / (n_prev + 1))", {}),
+    ("Glorot", "np.sqrt(2 / (n_prev + n))", {}),
+    ("keys should be", "np.sqrt(2 / n_prev)", {"layers": "range(1, len(layers_dims) - 1)"}),
+    ("not a generator of your own", "np.sqrt(2 / n_prev)",
+     {"head": "rng = np.random.default_rng(len(layers_dims))"}),
+]
+GAUSSIAN_MUTANTS["initialize_parameters_xavier"] += [
+    ("should be 0.03536", "np.sqrt(1 / (n_prev + n))", {}),
+    ("should be 0.03536", "np.sqrt(5 / 3 / n_prev)", {}),  # once told "Glorot" (4% tolerance)
+    ("is 0.03631, but it should be 0.03536", "np.sqrt(1 / n_prev) * 1.03", {}),  # 3% off, in W1
+    ("standard deviation of W1 (shape (4000, 3)", "np.sqrt(1 / (n_prev + 1))", {}),
+    ("not a uniform distribution", "1.0",
+     {"draw": "rng.uniform(-np.sqrt(6 / (n + n_prev)), np.sqrt(6 / (n + n_prev)), (n, n_prev))"}),
+    ("global np.random", "np.sqrt(1 / n_prev)", {"draw": "np.random.standard_normal((n, n_prev))"}),
+]
+ARGS = {"initialize_parameters_random": "layers_dims, rng, scale=10.0",
+        "initialize_parameters_zeros": "layers_dims"}
 MUTANTS = [("initialize_parameters_zeros", keyword, zeros(body)) for keyword, body in ZERO_MUTANTS.items()] + [
-    (name, keyword, gaussian_loop(name, std, args=ARGS.get(name, "layers_dims, rng"), **other))
+    (name, keyword, gaussian_loop(name, std, **{"args": ARGS.get(name, "layers_dims, rng"), **other}))
     for name, rows in GAUSSIAN_MUTANTS.items() for keyword, std, other in rows]
 
 

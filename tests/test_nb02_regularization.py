@@ -288,6 +288,145 @@ BACK_MUTANTS = {
 }
 
 
+# ---------------------------------------------------------------- issue 16, a second set
+# More learner mistakes (each with a keyword of the message it must get) and correct styles,
+# written from four templates: a change of one expression each.
+def _split(perm="rng.permutation(m)", mtr="round(fractions[0] * m)", mdv="round(fractions[1] * m)",
+           m="X.shape[1]", body="Xs, Ys = X[:, p], Y[:, p]",
+           ret="Xs[:, :a], Ys[:, :a], Xs[:, a:b], Ys[:, a:b], Xs[:, b:], Ys[:, b:]"):
+    return (f"def split_train_dev_test(X, Y, fractions, rng):\n    m = {m}\n    p = {perm}\n    {body}\n"
+            f"    a = int({mtr})\n    b = a + int({mdv})\n    return {ret}\n")
+
+
+def _diag(bias="train_error - base_error", var="dev_error - train_error", cmp=">", thr="threshold",
+          labels=("high bias and high variance", "high bias", "high variance"), default="0.05"):
+    return (f"def diagnose_bias_variance(train_error, dev_error, base_error, threshold={default}):\n"
+            f"    b = {bias} {cmp} {thr}\n    v = {var} {cmp} {thr}\n"
+            f"    if b and v:\n        return {labels[0]!r}\n    if b:\n        return {labels[1]!r}\n"
+            f"    if v:\n        return {labels[2]!r}\n    return 'good fit'\n")
+
+
+def _cost(penalty, m="Y.shape[1]", ce="binary_cross_entropy(AL, Y)"):
+    return (f"def compute_cost_with_regularization(AL, Y, parameters, lambd):\n    m = {m}\n"
+            "    Ws = [v for k, v in parameters.items() if k.startswith('W')]\n"
+            f"    return float({ce} + {penalty})\n")
+
+
+def _back(r="lambd / m * W{l}", relu="(A{l} > 0)", db="np.sum(dZ{l}, axis=1, keepdims=True) / m",
+          first="pass"):
+    lines = ["def backward_propagation_with_regularization(X, Y, cache, lambd):", "    m = X.shape[1]",
+             "    (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache", "    " + first,
+             "    dZ3 = A3 - Y"]
+    for l, prev in ((3, "A2"), (2, "A1"), (1, "X")):
+        if l < 3:
+            lines.append(f"    dZ{l} = (W{l + 1}.T @ dZ{l + 1}) * " + relu.format(l=l))
+        lines += [f"    dW{l} = dZ{l} @ {prev}.T / m + " + r.format(l=l), f"    db{l} = " + db.format(l=l)]
+    return "\n".join(lines) + '\n    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}\n'
+
+
+SQ = "sum(np.sum(W ** 2) for W in Ws)"
+MORE_MUTANTS = [  # (function, source, keyword)
+    ("split_train_dev_test", _split(m="X.shape[0]"), "m is X.shape[1]"),
+    ("split_train_dev_test", _split(ret="Xs[:, :a], Xs[:, a:b], Xs[:, b:], Ys[:, :a], Ys[:, a:b], Ys[:, b:]"),
+     "in another order"),  # once told "cut columns, not rows"
+    ("split_train_dev_test", _split(body="X[:] = X[:, p]; Y[:] = Y[:, p]; Xs, Ys = X, Y"), "changed its argument X"),
+    ("split_train_dev_test", _split(mdv="round((fractions[0] + fractions[1]) * m) - round(fractions[0] * m)"),
+     "round(0.2 * 7)"),
+    ("split_train_dev_test", _split(mtr="np.ceil(fractions[0] * m)"), "round(0.7 * 9)"),
+    ("split_train_dev_test", _split(ret="Xs[:, :a], Ys[:, :a], Xs[:, a + 1:b], Ys[:, a + 1:b], Xs[:, b:], Ys[:, b:]"),
+     "none dropped"),
+    ("split_train_dev_test", _split(perm="rng.choice(m, m)"), "appear twice"),
+    ("split_train_dev_test", _split(perm="np.random.default_rng(0).permutation(m)"), "rng argument"),
+    ("split_train_dev_test", _split(ret="Xs[:, :a], Ys[:, :a], Xs[:, a:b], Ys[:, a:b], "
+                                        "Xs[:, b:b + round(fractions[2] * m)], Ys[:, b:b + round(fractions[2] * m)]"),
+     "none dropped"),
+    ("split_train_dev_test", _split(mdv="round(fractions[2] * m)"), "round(0.2 * 9)"),
+    ("split_train_dev_test", _split(perm="np.sort(rng.permutation(m))"), "just the first 60"),
+    ("split_train_dev_test", _split(perm="rng.permutation(X.shape[0])", body="Xs, Ys = X[p], Y"),
+     "not the rows (features)"),  # once told "the labels no longer belong to their examples"
+    ("diagnose_bias_variance", _diag(bias="100 * (train_error - base_error)",
+                                     var="100 * (dev_error - train_error)"), "10 points above train"),
+    ("diagnose_bias_variance", _diag(labels=("High bias and high variance", "High bias", "High variance")),
+     "return exactly one of"),
+    ("diagnose_bias_variance", _diag(labels=("high variance and high bias", "high bias", "high variance")),
+     "return exactly one of"),
+    ("diagnose_bias_variance", _diag(default="0.1"), "10 points above train"),
+    ("diagnose_bias_variance", _diag(cmp=">="), "use >, not >="),
+    ("diagnose_bias_variance", _diag(bias="abs(train_error - base_error)"), "below the base error"),
+    ("diagnose_bias_variance", _diag(thr="threshold * 100"), "10 points above train"),
+    ("diagnose_bias_variance", _diag(labels=("high bias", "high bias", "high variance")), "both gaps are large"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * " + SQ, m="AL.shape[0]"), "1/m is missing"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.sum(W) ** 2 for W in Ws)"),
+     "squares the sum"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.linalg.norm(W, 2) ** 2 for W in Ws)"),
+     "spectral norm"),  # visible weights were constant (rank 1): passed the visible checks
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.sum(W @ W.T) for W in Ws)"),
+     "it should be lambd / (2 m)"),
+    ("compute_cost_with_regularization", _cost("lambd / 2 * m * " + SQ), "lambd / 2 * m multiplies by m"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.sum(v ** 2) for k, v in "
+                                               "parameters.items() if k.startswith('w'))"), "is 0;"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * " + SQ, m="X_train.shape[1]"),
+     "it should be lambd / (2 m)"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.sum(parameters['W%d' % l] ** 2) "
+                                               "for l in range(1, len(parameters) // 2))"), "the last layer is missing"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * " + SQ, ce="-np.mean(Y * np.log(AL))"),
+     "plain cross-entropy"),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.mean(W ** 2) for W in Ws)"),
+     "np.mean(W ** 2) divides"),
+    ("compute_cost_with_regularization", """
+def compute_cost_with_regularization(AL, Y, parameters, lambd):
+    m = Y.shape[1]
+    squares = 0.0
+    for l in range(1, len(parameters) // 2 + 1):
+        squares += np.sum(np.square(parameters["W" + str(l)]))
+        return float(binary_cross_entropy(AL, Y) + lambd / (2 * m) * squares)
+""", "only the first layer is penalized"),
+    ("backward_propagation_with_regularization", _back(r="- lambd / m * W{l}"), "wrong sign"),
+    ("backward_propagation_with_regularization", _back(first="m = Y.shape[0]"), "the 1/m"),
+    ("backward_propagation_with_regularization",
+     _back(r="0", first="[W.__isub__(-lambd / m * W) for W in (W1, W2, W3)]"), "changed its argument cache"),
+    ("backward_propagation_with_regularization", _back(relu="(A{l} >= 0)"), "the ReLU derivative"),
+    ("backward_propagation_with_regularization", _back(db="np.sum(dZ{l}, axis=1) / m"), "expected (4, 1)"),
+    ("backward_propagation_with_regularization", _back(db="np.sum(dZ{l}, axis=0, keepdims=True) / m"),
+     "expected (4, 1)"),
+    ("backward_propagation_with_regularization", _back(r="lambd / m * np.sign(W{l})"), "wrong amount"),
+    ("backward_propagation_with_regularization",
+     _back(db="np.sum(dZ{l}, axis=1, keepdims=True) / m + lambd / m * b{l}"), "biases are not regularized"),
+    ("backward_propagation_with_regularization", _back(r="lambd / m * W{l} * ({l} == 3)"),
+     "dW1 is missing the regularization term"),
+    ("backward_propagation_with_regularization", _back(r="lambd * W{l} / (2 * m)"), "not (lambd / (2 m)) W"),
+    ("backward_propagation_with_regularization", _back().replace('"dW1": dW1', '"dw1": dW1'), "has keys"),
+]
+MORE_STYLES = [  # (function, source): correct in another way
+    ("split_train_dev_test", _split(perm="rng.choice(m, size=m, replace=False)")),
+    ("split_train_dev_test", _split(body="Xs, Ys = X.T[p].T, Y.T[p].T")),
+    ("split_train_dev_test", _split(perm="np.arange(m)", body="rng.shuffle(p); Xs, Ys = X[:, p], Y[:, p]")),
+    ("split_train_dev_test", _split(body="Xs, Ys = np.take(X, p, axis=1), np.take(Y, p, axis=1)",
+                                    mtr="np.round(fractions[0] * m)", mdv="np.round(fractions[1] * m)")),
+    ("diagnose_bias_variance", _diag(bias="max(0.0, train_error - base_error)", var="max(0.0, dev_error - train_error)")),
+    ("diagnose_bias_variance", _diag(bias="round(train_error - base_error, 10)", var="round(dev_error - train_error, 10)")),
+    ("diagnose_bias_variance", _diag(bias="-(base_error - train_error)", var="-(train_error - dev_error)",
+                                     cmp="- threshold >", thr="0")),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.linalg.norm(W) ** 2 for W in Ws)")),
+    ("compute_cost_with_regularization", _cost("lambd / (2 * m) * sum(np.trace(W.T @ W) for W in Ws)", m="AL.shape[1]")),
+    ("compute_cost_with_regularization", _cost("(lambd / m) * 0.5 * sum(np.square(parameters['W' + str(l)]).sum() "
+                                               "for l in range(1, len(parameters) // 2 + 1))")),
+    ("compute_cost_with_regularization", _cost("lambd * sum((W * W).sum() for W in Ws) / (2 * m)",
+                                               ce="-np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m")),
+    ("backward_propagation_with_regularization", _back(relu="(Z{l} > 0)")),
+    ("backward_propagation_with_regularization", _back(r="lambd * W{l} / m", relu="np.heaviside(Z{l}, 0)")),
+    ("backward_propagation_with_regularization", _back(r="(lambd / m) * W{l}", db="dZ{l}.mean(axis=1, keepdims=True)")),
+    ("backward_propagation_with_regularization", _back(relu="np.int64(A{l} > 0)")),
+    # intermediate gradients kept in the dict as well (a backward pass may return them)
+    ("backward_propagation_with_regularization", _back().replace('"db3": db3}', '"db3": db3, "dZ3": dZ3, "dZ2": dZ2}')),
+]
+
+
+@pytest.mark.parametrize("function,src", MORE_STYLES, ids=[f"{f[:8]}-{i}" for i, (f, _) in enumerate(MORE_STYLES)])
+def test_more_correct_styles_pass(function, src):
+    NB.must_pass(f"test_{function}", {function: src})
+
+
 def _mistakes():
     """Every mistake of the tables above: (graded function, its wrong source, a keyword that the
     failure message must hold)."""
@@ -298,6 +437,8 @@ def _mistakes():
     for function, table, source in tables:
         for name, (change, keyword) in sorted(table.items()):
             yield pytest.param(function, source(change), keyword, id=f"{function[:8]}-{name}")
+    for i, (function, src, keyword) in enumerate(MORE_MUTANTS):
+        yield pytest.param(function, src, keyword, id=f"{function[:8]}-more{i}")
 
 
 @pytest.mark.parametrize("function,src,keyword", list(_mistakes()))

@@ -186,9 +186,106 @@ def test_backward_z_style_passes():
     NB.must_pass(f"test_{BWD}", {BWD: BWD_SRC.format(**ZOK)})
 
 
+# ---------------------------------------------------------------- issue 16, a second set
+def _fwd(replace=(), **fields):
+    """The forward template with some fields changed, then text replacements (old, new)."""
+    src = FWD_SRC.format(**dict(FOK, **fields))
+    for old, new in replace:
+        assert old in src, old
+        src = src.replace(old, new)
+    return src
+
+
+def _bwd(base=BOK, replace=(), **fields):
+    src = BWD_SRC.format(**dict(base, **fields))
+    for old, new in replace:
+        assert old in src, old
+        src = src.replace(old, new)
+    return src
+
+
+MASK_Z1 = ("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob\n    A1 = A1 * D1 / keep_prob",
+           "D1 = rng.random(Z1.shape) < keep_prob\n    Z1 = Z1 * D1 / keep_prob\n    A1 = np.maximum(Z1, 0)")
+MASK_Z2 = ("A2 = np.maximum(Z2, 0)\n    D2 = rng.random(A2.shape) < keep_prob\n    A2 = A2 * D2 / keep_prob",
+           "D2 = rng.random(Z2.shape) < keep_prob\n    Z2 = Z2 * D2 / keep_prob\n    A2 = np.maximum(Z2, 0)")
+MORE_MUTANTS = [  # (function, source, keyword of the message)
+    (FWD, _fwd([MASK_Z1]), "Z1 in the cache is masked"),  # once told "don't apply dropout to X"
+    (FWD, _fwd([MASK_Z2]), "Z2 in the cache is masked"),  # once told "with A1 AFTER dropout"
+    (FWD, _fwd(mask1="rng.random(A1.shape) < 1 - keep_prob", mask2="rng.random(A2.shape) < 1 - keep_prob"),
+     "or < 1 - keep_prob"),  # once told "the comparison is inverted" only
+    (FWD, _fwd(mask1="rng.binomial(1, 1 - keep_prob, A1.shape)", mask2="rng.binomial(1, 1 - keep_prob, A2.shape)"),
+     "probability of KEEPING"),
+    (FWD, _fwd([("Z2 = W2 @ A1 + b2", "Z2 = (W2 @ A1 + b2) / keep_prob")], drop1="A1 * D1"), "keep_prob times too small"),
+    (FWD, _fwd([("Z2 = W2 @ A1 + b2", "Z2 = W2 @ (A1 * D1 / keep_prob) + b2")], drop1="A1"), "after dropout"),
+    (FWD, _fwd(drop1="A1 * D1 * keep_prob"), "you multiplied by keep_prob"),
+    (FWD, _fwd([("A2 = A2 * D2 / keep_prob", "A2 = A2 * D2")]), "a kept unit of A2"),
+    (FWD, _fwd(mask2="D1"), "masks of the wrong shape"),
+    (FWD, _fwd(mask1="np.random.binomial(1, keep_prob, A1.shape)"), "not from np.random"),
+    (FWD, _fwd(mask1="rng.random((1, A1.shape[1])) < keep_prob"), "one coin per unit AND per example"),
+    (FWD, _fwd(mask1="rng.random(A1.T.shape) < keep_prob"), "masks of the wrong shape"),
+    (FWD, _fwd([("(Z1, D1, A1, W1, b1, Z2, D2, A2,", "(Z1, A1, W1, b1, Z2, A2,")]), "14 items, got 12"),
+    (FWD, _fwd([("return A3, (Z1, D1, A1,", "return A3, (Z1, A1, D1,")]),
+     "A1 where D1 belongs"),  # once told "D1 must hold only 0s and 1s"
+    (FWD, _fwd(pre="rng = np.random.default_rng(int(keep_prob * 100))"), "different generators gave the same"),
+    (FWD, _fwd(pre="parameters.pop('W3')"), "changed its argument parameters"),
+    (FWD, _fwd(pre="X *= (rng.random(X.shape) < keep_prob) / keep_prob"), "changed its argument X"),
+    (FWD, _fwd(post="A3 = A3 / keep_prob"), "no rescaling"),
+    (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
+                 "A1 = np.maximum(Z1, 0)\n    D2 = rng.random((W2.shape[0], X.shape[1])) < keep_prob\n"
+                 "    D1 = rng.random(A1.shape) < keep_prob")], mask2="D2"),
+     "draw D1 first, then D2"),  # passed every check: the docstring's order was not tested
+    (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
+                 "A1 = np.maximum(Z1, 0)\n    U = rng.random((X.shape[1], W1.shape[0] + W2.shape[0])).T\n"
+                 "    D1 = U[:A1.shape[0]] < keep_prob")], mask2="U[A1.shape[0]:] < keep_prob"),
+     "draw D1 first, then D2"),
+    (BWD, _bwd(drop1="dA1 * D1 * keep_prob", drop2="dA2 * D2 * keep_prob"), "grew 0.5-fold"),
+    (BWD, _bwd(pre="D1 /= keep_prob; D2 /= keep_prob", drop1="dA1 * D1", drop2="dA2 * D2"),
+     "changed its argument cache"),
+    (BWD, _bwd(drop1="dA1 * D2 / keep_prob", drop2="dA2 * D1 / keep_prob"), "could not be broadcast"),
+    (BWD, _bwd(pre="m = Y.shape[0]"), "check the plain backprop"),
+    (BWD, _bwd(drop1="dA1 * D1", drop2="dA2 * D2", replace=[("dW2 = dZ2 @ A1.T / m", "dW2 = dZ2 @ A1.T / m / keep_prob")]),
+     "does not change with keep_prob"),
+    (BWD, _bwd(drop1="dA1 * D1 / keep_prob", drop2="dA2 * D2"), "does not change with keep_prob"),
+    (BWD, _bwd(drop1="dA1 * D1", drop2="dA2 * D2 / keep_prob"), "grew 2-fold"),
+    (BWD, _bwd(replace=[("db1 = np.sum(dZ1, axis=1, keepdims=True)", "db1 = np.sum(dZ1, axis=0, keepdims=True)")]),
+     "expected (5, 1)"),
+    (BWD, _bwd(replace=[("dZ3 = A3 - Y", "dZ3 = Y - A3")]), "dZ3 = A3 - Y"),
+    (BWD, _bwd(replace=[("dW3 = dZ3 @ A2.T / m", "dW3 = dZ3 @ (np.maximum(Z2, 0) * D2).T / m")]),
+     "instead of recomputing relu(Z2)"),
+    (BWD, _bwd(pre="r = np.random.default_rng(0); D1 = r.random(A1.shape) < keep_prob; "
+                   "D2 = r.random(A2.shape) < keep_prob"),
+     "are you drawing new masks"),  # once told "divide dA2 and dA1 by keep_prob, once each"
+]
+MORE_STYLES = [  # (function, source): correct in another way
+    (FWD, _fwd(mask1="rng.random(A1.shape) <= keep_prob", mask2="rng.uniform(size=A2.shape) <= keep_prob")),
+    (FWD, _fwd(mask1="rng.choice([0, 1], size=A1.shape, p=[1 - keep_prob, keep_prob])",
+               mask2="(rng.random(A2.shape) < keep_prob).astype(int)")),
+    (FWD, _fwd(mask1="rng.random(A1.shape[::-1]).T < keep_prob",
+               mask2="rng.random(size=A2.shape, dtype=np.float32) < keep_prob")),
+    (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
+                 "D1 = rng.random(Z1.shape) < keep_prob\n    A1 = np.maximum(Z1, 0)")])),
+    (FWD, _fwd(drop1="np.where(D1, A1 / keep_prob, 0.0)")),
+    (FWD, _fwd([("A1 = np.maximum(Z1, 0)\n    D1 = rng.random(A1.shape) < keep_prob",
+                 "A1 = np.maximum(Z1, 0)\n    U = rng.random((W1.shape[0] + W2.shape[0], X.shape[1]))\n"
+                 "    D1 = U[:A1.shape[0]] < keep_prob")], mask2="U[A1.shape[0]:] < keep_prob")),  # both at once, D1's rows first
+    (BWD, _bwd(drop1="dA1", drop2="dA2", replace=[("dZ2 = dA2 * (A2 > 0)", "dZ2 = dA2 * (A2 > 0) * D2 / keep_prob"),
+                                                  ("dZ1 = dA1 * (A1 > 0)", "dZ1 = dA1 * (A1 > 0) * D1 / keep_prob")])),
+    (BWD, _bwd(pre="D1 = (A1 != 0); D2 = (A2 != 0)")),  # a dropped unit has A = 0: the same masks
+    (BWD, _bwd(drop1="np.multiply(dA1, D1) / keep_prob", drop2="np.where(D2 == 1, dA2 / keep_prob, 0.0)")),
+    (BWD, _bwd(ZOK, drop1="dA1 * D1 * (1 / keep_prob)", drop2="(D2 * dA2) / keep_prob")),
+]
+
+
+@pytest.mark.parametrize("function,src", MORE_STYLES, ids=[f"{m[0][:4]}-{i}" for i, m in enumerate(MORE_STYLES)])
+def test_more_correct_styles_pass(function, src):
+    NB.must_pass(f"test_{function}", {function: src})
+
+
 # Both tables: the exercise, its source template and the fields that put the mistake in.
 MUTANTS = {**{("forward", k): (FWD, FWD_SRC, *v) for k, v in FWD_MUTANTS.items()},
-           **{("backward", k): (BWD, BWD_SRC, *v) for k, v in BWD_MUTANTS.items()}}
+           **{("backward", k): (BWD, BWD_SRC, *v) for k, v in BWD_MUTANTS.items()},
+           **{("more", f"{f[:4]}{i}"): (f, "{src}", {"src": src}, keyword)  # already whole sources
+              for i, (f, src, keyword) in enumerate(MORE_MUTANTS)}}
 
 
 @pytest.mark.parametrize("key", sorted(MUTANTS), ids="-".join)

@@ -302,6 +302,147 @@ def test_backward_fixed_accepts_other_styles(db3, tanh1):
            {"backward_propagation_fixed": FIXED.format(db3=db3, tanh1=tanh1)})
 
 
+# ---------------------------------------------------------------- issue 16, a second set
+def _edit(src, replace):
+    """``src`` with each (old, new) replacement made; ``old`` must be there."""
+    for old, new in replace:
+        assert old in src, old
+        src = src.replace(old, new)
+    return src
+
+
+def _c1(approx=GOOD_APPROX, difference=GOOD_DIFF, replace=()):
+    return _edit(CHECK_1D.format(approx=approx, difference=difference), replace)
+
+
+def _cn(replace=(), **parts):
+    return _edit(check_n(**parts), replace)
+
+
+def _fixed(replace=(), db3=DB3, tanh1=TANH1):
+    return _edit(FIXED.format(db3=db3, tanh1=tanh1), replace)
+
+
+NUMERATOR = "numerator = np.linalg.norm(grad - gradapprox)"
+ON_GLOBALS = [(f"forward_propagation_n(X, Y, vector_to_dictionary(theta_{s}",
+               f"forward_propagation_n(X_check, Y_check, vector_to_dictionary(theta_{s}") for s in ("plus", "minus")]
+MORE_MUTANTS = [  # (function, source, keyword of the message)
+    ("forward_propagation_1d", ONE_D.format(J="x ** theta", dtheta="x"), "theta * x = 10"),
+    ("forward_propagation_1d", ONE_D.format(J="theta * x", dtheta="x * theta"), "dJ/dtheta = x = 2"),
+    ("forward_propagation_1d", ONE_D.format(J="10.0", dtheta="2.0"), "should be"),  # the visible values
+    ("forward_propagation_1d", ONE_D.format(J="theta * abs(x)", dtheta="abs(x)"), "should be"),
+    ("gradient_check_1d", _c1(approx="(J_plus - J_minus) / 2 * epsilon"), "`/ 2 * epsilon` multiplies"),
+    ("gradient_check_1d", _c1(approx="(J_plus - J_minus) / (2 * 1e-7)", replace=[
+        ("theta + epsilon", "theta + 1e-7"), ("theta - epsilon", "theta - 1e-7")]),
+     "does not depend on epsilon"),  # once told to call forward_propagation_1d (it does)
+    ("gradient_check_1d", _c1(replace=[("backward_propagation_1d(x, theta)", "backward_propagation_1d(x, theta + epsilon)")]),
+     "at theta itself"),  # once told to call forward_propagation_1d (it does)
+    ("gradient_check_1d", _c1(difference="(grad - gradapprox) ** 2 / (grad ** 2 + gradapprox ** 2)"),
+     "squared values"),
+    ("gradient_check_1d", _c1(difference="abs(grad - gradapprox) / (grad + gradapprox)"), "absolute values"),
+    ("gradient_check_1d", _c1(difference="abs(grad - gradapprox) / abs(grad) + abs(gradapprox)"), "at most 1"),
+    ("gradient_check_1d", _c1(difference="abs(abs(grad) - abs(gradapprox)) / (abs(grad) + abs(gradapprox))"),
+     "absolute values"),
+    ("gradient_check_1d", _c1(approx="(J - J_minus) / epsilon"), "one-sided"),
+    ("gradient_check_1d", _c1(replace=[("forward_propagation_1d(x, theta + epsilon)", "forward_propagation_1d(x + epsilon, theta)"),
+                                       ("forward_propagation_1d(x, theta - epsilon)", "forward_propagation_1d(x - epsilon, theta)")]),
+     "should be tiny"),  # nudges x, not theta
+    ("gradient_check_1d", _c1(approx="(J_plus - J_minus) / (2 * 1e-7)"), "check each part"),
+    ("gradient_check_1d", _c1(difference="[abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))]"),
+     "one finite number"),
+    ("gradient_check_1d", _c1(difference="abs(grad - gradapprox) / (abs(grad) + abs(gradapprox)) < 1e-7"),
+     "not the result of comparing"),
+    ("gradient_check_n", _cn(approx="(J_plus - J_minus) / 2 * epsilon"), "`/ 2 * epsilon` multiplies"),
+    ("gradient_check_n", _cn([(NUMERATOR, NUMERATOR[:-1] + ", 1)")]), "a 1-norm in the numerator"),
+    ("gradient_check_n", _cn([(NUMERATOR, NUMERATOR + " ** 2")]), "a squared numerator"),
+    ("gradient_check_n", _cn(denominator="np.linalg.norm(grad, 1) + np.linalg.norm(gradapprox, 1)"),
+     "1-norms in the denominator"),  # these three were told "check that gradapprox[i] nudges only entry i"
+    ("gradient_check_n", _cn([("for i in range(n):", "for i in range(n - 1):")]), "for every i in range"),
+    ("gradient_check_n", _cn([("vector_to_dictionary(theta_plus, layout)", "parameters"),
+                              ("vector_to_dictionary(theta_minus, layout)", "parameters")]),
+     "costs at the nudged parameters"),
+    ("gradient_check_n", _cn(ON_GLOBALS), "pass it the X and Y arguments"),  # once "your `forward_propagation_n` raised"
+    ("gradient_check_n", _cn(nudge="theta_plus = np.copy(theta); theta_plus[i] += epsilon; "
+                                   "theta_minus = np.copy(theta_plus); theta_minus[i] -= epsilon"), "about 1/3"),
+    ("gradient_check_n", _cn(nudge="theta_plus = np.copy(theta); theta_plus[i] += epsilon; "
+                                   "theta_minus = np.copy(theta); theta_minus[i] -= 2 * epsilon"), "one coordinate"),
+    ("gradient_check_n", _cn([("grad = gradients_to_vector(gradients, layout)",
+                               "gradients.pop('dA0', None); grad = gradients_to_vector(gradients, layout)")]),
+     "changed its argument gradients"),
+    ("gradient_check_n", _cn([("return numerator / (", "return np.array([numerator]) / (")]), "one finite number"),
+    ("gradient_check_n", _cn([("return numerator / (", "return numerator, (")]), "one finite number"),
+    ("gradient_check_n", _cn(approx="(J - J_minus) / epsilon"), "one-sided"),
+    ("gradient_check_n", _cn(nudge="theta_plus = np.copy(theta); theta_plus[i] = epsilon; "
+                                   "theta_minus = np.copy(theta); theta_minus[i] = -epsilon"), "only entry i changed"),
+    ("gradient_check_n", _cn([("        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)",
+                               "        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)\n"
+                               "        return np.linalg.norm(grad - gradapprox) / np.linalg.norm(grad)")]),
+     "no early return"),
+    ("gradient_check_n", _cn([("gradapprox = np.zeros((n, 1))", "gradapprox = np.zeros(n)")]), "the same shape"),
+    ("gradient_check_n", _cn([("gradapprox = np.zeros((n, 1))", "gradapprox = np.zeros((n, 1), dtype=int)")]),
+     "gradapprox holds floats"),
+    ("backward_propagation_fixed", _fixed([("dW2 = dZ2 @ A1.T / m", "dW2 = dZ2 @ A1.T / m * 2")]), "dW2 = dZ2 A1^T / m"),
+    ("backward_propagation_fixed", _fixed([("* (1 - A2**2)", "* (1 - A2)")]), "dZ2 = dA2 * (1 - A2**2)"),
+    ("backward_propagation_fixed", _fixed(tanh1="(A1 > 0)"), "dZ1 = dA1 * (1 - A1**2)"),
+    ("backward_propagation_fixed", _fixed(tanh1="1 - np.tanh(A1) ** 2"), "derivative of tanh"),
+    ("backward_propagation_fixed", _fixed([("db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
+                                            "db2 = np.sum(dZ2, axis=1, keepdims=True)")]), "averaged over the m"),
+    ("backward_propagation_fixed", _fixed(db3="np.sum(dZ3) / m"), "expected (1, 1)"),
+    ("backward_propagation_fixed", _fixed([("dZ1 = (W2.T @ dZ2)", "A1 **= 2; dZ1 = (W2.T @ dZ2)")], tanh1="1 - A1"),
+     "changed its argument cache['A1']"),
+    ("backward_propagation_fixed", _fixed([("dZ3 = A3 - Y", "dZ3 = A3; dZ3 -= Y")]), "changed its argument cache['A3']"),
+    ("backward_propagation_fixed", _fixed([("dZ3 = A3 - Y", "dZ3 = A3 - Y_check[:, :1]")]),
+     "the given output layer was right"),  # was also told about tanh and db3's average
+    ("backward_propagation_fixed", _fixed([("m = X.shape[1]", "m = X.shape[0]")]), "m = X.shape[1]"),
+]
+MORE_STYLES = [  # (function, source): correct in another way
+    ("forward_propagation_1d", ONE_D.format(J="np.multiply(theta, x)", dtheta="float(x)")),
+    ("gradient_check_1d", _c1(difference="np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))")),
+    ("gradient_check_1d", '''
+def gradient_check_1d(x, theta, epsilon=1e-7):
+    Jp, Jm = (forward_propagation_1d(x, t) for t in theta + epsilon * np.array([1.0, -1.0]))
+    gradapprox = (Jp - Jm) / (2 * epsilon)
+    grad = backward_propagation_1d(x=x, theta=theta)
+    return float(np.abs(grad - gradapprox) / (np.abs(grad) + np.abs(gradapprox)))
+'''),
+    ("gradient_check_1d", _c1(approx="0.5 * (J_plus - J_minus) / epsilon",
+                              difference="np.sqrt((grad - gradapprox) ** 2) / (np.sqrt(grad ** 2) + np.sqrt(gradapprox ** 2))")),
+    ("gradient_check_n", _cn([(NUMERATOR, "numerator = np.sqrt(np.sum(np.square(grad - gradapprox)))")],
+                             denominator="np.linalg.norm(grad.ravel(), 2) + np.linalg.norm(gradapprox.ravel(), 2)")),
+    ("gradient_check_n", _cn([("gradapprox = np.zeros((n, 1))", "gradapprox = np.zeros_like(theta)")],
+                             nudge="theta_plus = theta.copy(); theta_minus = theta.copy(); "
+                                   "theta_plus[i, 0] = theta[i, 0] + epsilon; theta_minus[i, 0] = theta[i, 0] - epsilon")),
+    ("gradient_check_n", '''
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+    theta, layout = dictionary_to_vector(parameters)
+    grad = gradients_to_vector(gradients, layout).flatten()
+    approx = np.empty(len(grad))
+    for i in range(len(grad)):
+        step = np.zeros_like(theta)
+        step[i] = epsilon
+        Jp = forward_propagation_n(X, Y, vector_to_dictionary(theta + step, layout))[0]
+        Jm = forward_propagation_n(X, Y, vector_to_dictionary(theta - step, layout))[0]
+        approx[i] = (Jp - Jm) / (2 * epsilon)
+    return np.linalg.norm(grad - approx) / (np.linalg.norm(grad) + np.linalg.norm(approx))
+'''),
+    ("gradient_check_n", _cn([("J_plus, _ = forward_propagation_n(X, Y, vector_to_dictionary(theta_plus, layout))",
+                               "J_plus = forward_propagation_n(X=X, Y=Y, parameters=vector_to_dictionary(theta_plus, layout))[0]")])),
+    ("backward_propagation_fixed", _fixed([("dW3 = dZ3 @ A2.T / m", "dW3 = np.dot(dZ3, A2.T) / m")], tanh1="1 - A1 * A1")),
+    ("backward_propagation_fixed", _fixed([("dW1 = dZ1 @ X.T / m", "dW1 = np.einsum('im,jm->ij', dZ1, X) / m")],
+                                          db3="np.mean(dZ3, axis=1, keepdims=True)")),
+]
+
+
+@pytest.mark.parametrize("function,src,keyword", MORE_MUTANTS, ids=[f"{m[0][:10]}-{i}" for i, m in enumerate(MORE_MUTANTS)])
+def test_more_mistakes_fail_naming_the_mistake(function, src, keyword):
+    NB.must_fail(f"test_{function}", {function: src}, keyword)
+
+
+@pytest.mark.parametrize("function,src", MORE_STYLES, ids=[f"{m[0][:10]}-{i}" for i, m in enumerate(MORE_STYLES)])
+def test_more_correct_styles_pass(function, src):
+    NB.must_pass(f"test_{function}", {function: src})
+
+
 # ---------------------------------------------------------------- explorer module
 @pytest.fixture(scope="module")
 def ns():
@@ -417,3 +558,12 @@ def test_explore_epsilon_pictures_follow_the_slider(ns):
     assert "ε = 1e-03" in ex.figure.axes[0].get_title()
     ex.set(epsilon=1e-10)
     assert "ε = 1e-10" in ex.figure.axes[0].get_title() and ex.renders == 3
+
+
+# ---------------------------------------------------------------- issue 16: no coupling
+@pytest.mark.parametrize("J, dtheta", [("theta + x", "x"), ("theta * x", "theta"), ("10.0", "2.0")],
+                         ids=["wrong-forward", "wrong-backward", "hard-coded"])
+def test_gradient_check_1d_is_judged_alone_with_wrong_1d_functions(J, dtheta):
+    """A correct gradient_check_1d keeps its points when exercise 1 is wrong: every check swaps
+    in its own cost (it was told 'the difference should be tiny, got 0.5')."""
+    NB.must_pass("test_gradient_check_1d", {"forward_propagation_1d": ONE_D.format(J=J, dtheta=dtheta)})

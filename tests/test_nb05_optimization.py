@@ -73,6 +73,27 @@ GD_MUTANTS = {
     theta, layout = dictionary_to_vector(parameters)
     return vector_to_dictionary(theta - learning_rate * gradients_to_vector(grads, layout), layout)
 """,
+    # the notebook's global layers_dims ([2, 5, 2, 1]) instead of the parameters: a deeper net's
+    # last layer is left out
+    "W4 did not change": GD_HEAD + """
+    for l in range(1, len(layers_dims)):
+        parameters["W" + str(l)] -= learning_rate * grads["dW" + str(l)]
+        parameters["b" + str(l)] -= learning_rate * grads["db" + str(l)]
+    return parameters
+""",
+    # the gradients' keys without their "d", layers counted from 0: a KeyError with its sentence
+    "add the 'd'": GD_HEAD + """
+    for k in parameters:
+        parameters[k] = parameters[k] - learning_rate * grads[k]
+    return parameters
+""",
+    "layers, 1 to L": GD_HEAD + """
+    L = len(parameters) // 2
+    for l in range(L):
+        parameters["W" + str(l)] -= learning_rate * grads["dW" + str(l)]
+        parameters["b" + str(l)] -= learning_rate * grads["db" + str(l)]
+    return parameters
+""",
     # a shape the checks cannot subtract: a sentence about the shape, not a broadcasting error
     "the returned parameters['W1'] has shape (2, 3)": GD_HEAD + """
     return {k: (p - learning_rate * grads["d" + k]).T for k, p in parameters.items()}
@@ -86,6 +107,16 @@ GD_MUTANTS = {
     for name in parameters:
         parameters[name] -= learning_rate * grads["d" + name]
     return parameters
+""",
+    GD_HEAD + """
+    keys = sorted(parameters)
+    flat = np.concatenate([parameters[k].ravel() for k in keys])
+    flat = flat - learning_rate * np.concatenate([grads["d" + k].ravel() for k in keys])
+    out, i = {}, 0
+    for k in keys:
+        out[k] = flat[i:i + parameters[k].size].reshape(parameters[k].shape)
+        i += parameters[k].size
+    return out
 """,
 ])
 def test_gd_other_styles_pass(src):
@@ -135,6 +166,17 @@ MB_MUTANTS = {
 """),
     "not np.random": _mb("    perm = np.random.permutation(m)\n    sX, sY = X[:, perm], Y[:, perm]\n",
                          CUT),
+    # issue 16, second round: drawing with replacement, a generator of its own, the global state,
+    # one full batch short, a small m left without its only (partial) batch, rows for columns
+    "appear twice": _mb("    perm = rng.choice(m, m)\n    sX, sY = X[:, perm], Y[:, perm]\n", CUT),
+    "different rng seeds gave the same order": _mb(
+        "    perm = np.random.default_rng(0).permutation(m)\n    sX, sY = X[:, perm], Y[:, perm]\n", CUT),
+    "same rng seed gave different": _mb(
+        "    perm = np.arange(m)\n    np.random.shuffle(perm)\n    sX, sY = X[:, perm], Y[:, perm]\n", CUT),
+    "expected [64, 64, 20]": _mb(SHUFFLE, CUT.replace("range(n)", "range(n - 1)")),
+    "partial mini-batch of 10 examples is missing": _mb(SHUFFLE, CUT.replace(
+        "if m % mini_batch_size:", "if m % mini_batch_size and out:")),
+    "the examples are COLUMNS": _mb("    perm = rng.permutation(m)\n    sX, sY = X[perm], Y[perm]\n", CUT),
     "was changed": _mb("    perm = rng.permutation(m)\n    X[:] = X[:, perm]\n    Y[:] = Y[:, perm]\n"
                        "    sX, sY = X, Y\n", CUT),
     "a tuple (X_batch, Y_batch)": _mb(SHUFFLE, CUT.replace("return out", "return [sX, sY]")),
@@ -157,6 +199,24 @@ MB_MUTANTS = {
     Xs, Ys = X.take(order, axis=1), Y.take(order, axis=1)
     cuts = list(range(mini_batch_size, m, mini_batch_size))
     return list(zip(np.split(Xs, cuts, axis=1), np.split(Ys, cuts, axis=1)))
+""",
+    MB_HEAD + """
+    p = rng.permutation(m)
+    idx = np.array_split(p, range(mini_batch_size, m, mini_batch_size))
+    return [(X[:, i], Y[:, i]) for i in idx]
+""",
+    # the generator's other documented calls: shuffle a stacked copy, or rng.permuted
+    MB_HEAD + """
+    XY = np.concatenate([X, Y]).T.copy()
+    rng.shuffle(XY)
+    sX, sY = XY.T[:-1], XY.T[-1:]
+    return [(sX[:, i:i + mini_batch_size], sY[:, i:i + mini_batch_size])
+            for i in range(0, m, mini_batch_size)]
+""",
+    MB_HEAD + """
+    order = rng.permuted(np.arange(m))
+    return [(X[:, order[i:i + mini_batch_size]], Y[:, order[i:i + mini_batch_size]])
+            for i in range(0, m, mini_batch_size)]
 """,
 ])
 def test_mini_batch_other_styles_pass(src):
@@ -195,6 +255,24 @@ EWA_MUTANTS = {
     "v_0 = 0": _ewa(OK_UPDATE, OK_OUT, v0="values[0]"),
     "are swapped": _ewa("(1 - beta) * v + beta * values[t - 1]", OK_OUT),
     "only when bias_correction": _ewa(OK_UPDATE, "v / (1 - beta**t)"),
+    # issue 16, second round
+    "t starting at 1": _ewa(OK_UPDATE, "v / (1 - beta**(t + 1)) if bias_correction else v"),
+    "1 - beta * t": _ewa(OK_UPDATE, "v / (1 - beta * t) if bias_correction else v"),
+    "changed its argument values": EWA_HEAD + """
+    v = 0.0
+    for t in range(1, len(values) + 1):
+        v = beta * v + (1 - beta) * values[t - 1]
+        values[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return values
+""",
+    # np.zeros_like(values) of integer values rounds every average
+    "integer values": EWA_HEAD + """
+    v, res = 0.0, np.zeros_like(values)
+    for t in range(1, len(values) + 1):
+        v = beta * v + (1 - beta) * values[t - 1]
+        res[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return res
+""",
 }
 
 
@@ -216,6 +294,19 @@ EWA_MUTANTS = {
         running = running * beta + x * (1 - beta)
         avg[i] = running / (1 - beta ** (i + 1)) if bias_correction else running
     return avg
+""",
+    EWA_HEAD + """
+    out, v = [], 0
+    for i in range(len(values)):
+        v = beta * v + (1 - beta) * values[i]
+        out.append(v / (1 - beta ** (i + 1)) if bias_correction else v)
+    return out
+""",
+    EWA_HEAD + """
+    x = np.asarray(values, dtype=float)
+    t = np.arange(1, len(x) + 1)
+    v = np.array([(1 - beta) * np.sum(beta ** (k - np.arange(1, k + 1)) * x[:k]) for k in t])
+    return v / (1 - beta ** t) if bias_correction else v
 """,
 ])
 def test_ewa_other_styles_pass(src):
@@ -257,6 +348,25 @@ MOM_MUTANTS = {
         v["d" + k] = beta * v["d" + k] + (1 - beta) * grads["d" + k]
     return parameters, v
 """,
+    "beta and (1 - beta) are swapped": MOM_HEAD + """
+    for k in parameters:
+        v["d" + k] = (1 - beta) * v["d" + k] + beta * grads["d" + k]
+        parameters[k] = parameters[k] - learning_rate * v["d" + k]
+    return parameters, v
+""",
+    # momentum from another convention (learning rate inside v): not this notebook's formula
+    "should be (1 - beta) times the gradient": MOM_HEAD + """
+    for k in parameters:
+        v["d" + k] = beta * v["d" + k] + learning_rate * grads["d" + k]
+        parameters[k] = parameters[k] - v["d" + k]
+    return parameters, v
+""",
+    "keyed 'dW1', 'db1'": MOM_HEAD + """
+    for k in parameters:
+        v[k] = beta * v[k] + (1 - beta) * grads["d" + k]
+        parameters[k] = parameters[k] - learning_rate * v[k]
+    return parameters, v
+""",
     "with the gradient": MOM_HEAD + """
     for k in parameters:
         v["d" + k] = beta * v["d" + k] + (1 - beta) * grads["d" + k]
@@ -278,6 +388,13 @@ MOM_MUTANTS = {
     new_v = {k: beta * v[k] + (1 - beta) * grads[k] for k in v}
     new_p = {k: parameters[k] - learning_rate * new_v["d" + k] for k in parameters}
     return new_p, new_v
+""",
+    MOM_HEAD + """
+    for k in list(parameters):
+        np.multiply(v["d" + k], beta, out=v["d" + k])
+        v["d" + k] += (1 - beta) * grads["d" + k]
+        parameters[k] -= learning_rate * v["d" + k]
+    return parameters, v
 """,
 ])
 def test_momentum_other_styles_pass(src):
@@ -303,6 +420,18 @@ RMS_OK_S = 'beta2 * s["d" + k] + (1 - beta2) * g**2'
 RMS_MUTANTS = {
     "inside the square root": _rms(RMS_OK_S, 'g / np.sqrt(s["d" + k] + epsilon)'),
     "(1 - beta2)": _rms('beta2 * s["d" + k] + g**2', 'g / (np.sqrt(s["d" + k]) + epsilon)'),
+    "beta2 and (1 - beta2) are swapped": _rms('(1 - beta2) * s["d" + k] + beta2 * g**2',
+                                              'g / (np.sqrt(s["d" + k]) + epsilon)'),
+    "the square root is missing": _rms(RMS_OK_S, 'g / (s["d" + k] + epsilon)'),
+    "not with the epsilon argument": _rms(RMS_OK_S, 'g / (np.sqrt(s["d" + k]) + 1e-8)'),
+    "parenthesise it": _rms(RMS_OK_S, 'g / np.sqrt(s["d" + k]) + epsilon'),
+    "updated with the old s": RMS_HEAD + """
+    for k in parameters:
+        g = grads["d" + k]
+        parameters[k] = parameters[k] - learning_rate * g / (np.sqrt(s["d" + k]) + epsilon)
+        s["d" + k] = beta2 * s["d" + k] + (1 - beta2) * g**2
+    return parameters, s
+""",
     "elementwise square": _rms('beta2 * s["d" + k] + (1 - beta2) * np.abs(g)',
                                'g / (np.sqrt(s["d" + k]) + epsilon)'),
 }
@@ -316,6 +445,8 @@ def test_rmsprop_other_style_passes():
         out[name[1:]] = out[name[1:]] - learning_rate * g / (epsilon + np.sqrt(s[name]))
     return out, s
 """})
+    NB.must_pass("test_update_parameters_with_rmsprop", {"update_parameters_with_rmsprop": _rms(
+        'beta2 * s["d" + k] + (1 - beta2) * np.power(g, 2)', 'g / (s["d" + k] ** 0.5 + epsilon)')})
     NB.must_pass("test_initialize_rmsprop", {"initialize_rmsprop": """
 def initialize_rmsprop(parameters):
     return {"d" + k: np.zeros(p.shape) for k, p in parameters.items()}
@@ -328,13 +459,15 @@ ADAM_HEAD = ("def update_parameters_with_adam(parameters, grads, v, s, t, learni
 
 
 def _adam(vc: str = 'v[dk] / (1 - beta1**t)', sc: str = 's[dk] / (1 - beta2**t)',
-          step: str = 'vc[dk] / (np.sqrt(sc[dk]) + epsilon)', extra: str = "") -> str:
+          step: str = 'vc[dk] / (np.sqrt(sc[dk]) + epsilon)', extra: str = "",
+          v: str = "beta1 * v[dk] + (1 - beta1) * grads[dk]",
+          s: str = "beta2 * s[dk] + (1 - beta2) * grads[dk] ** 2") -> str:
     return ADAM_HEAD + f"""
     vc, sc = {{}}, {{}}
     for k in parameters:
         dk = "d" + k
-        v[dk] = beta1 * v[dk] + (1 - beta1) * grads[dk]
-        s[dk] = beta2 * s[dk] + (1 - beta2) * grads[dk] ** 2
+        v[dk] = {v}
+        s[dk] = {s}
         vc[dk] = {vc}
         sc[dk] = {sc}
 {extra}        parameters[k] = parameters[k] - learning_rate * {step}
@@ -345,11 +478,29 @@ def _adam(vc: str = 'v[dk] / (1 - beta1**t)', sc: str = 's[dk] / (1 - beta2**t)'
 ADAM_MUTANTS = {
     "uses beta1": _adam(sc="s[dk] / (1 - beta1**t)"),
     "inside the square root": _adam(step="vc[dk] / np.sqrt(sc[dk] + epsilon)"),
-    "t is not used": _adam(vc="v[dk]", sc="s[dk]"),
+    "v_corrected equals v": _adam(vc="v[dk]", sc="s[dk]"),
     "t + 1 instead of t": _adam(vc="v[dk] / (1 - beta1**(t + 1))", sc="s[dk] / (1 - beta2**(t + 1))"),
     "t - 1 instead of t": _adam(vc="v[dk] / (1 - beta1**(t - 1))", sc="s[dk] / (1 - beta2**(t - 1))"),
     "holds the corrected value": _adam(extra="        v[dk] = vc[dk]\n"),
     "read-only": _adam(extra="        grads[dk] *= 0.5\n"),
+    # issue 16, second round: the neighbours (each names its own mistake)
+    "beta1 and (1 - beta1) are swapped": _adam(v="(1 - beta1) * v[dk] + beta1 * grads[dk]"),
+    "averaged with beta2": _adam(v="beta2 * v[dk] + (1 - beta2) * grads[dk]",
+                                 s="beta1 * s[dk] + (1 - beta1) * grads[dk] ** 2"),
+    "1 - beta1 * t": _adam(vc="v[dk] / (1 - beta1 * t)", sc="s[dk] / (1 - beta2 * t)"),
+    "computed from the old v": ADAM_HEAD + """
+    vc, sc = {}, {}
+    for k in parameters:
+        dk = "d" + k
+        vc[dk] = v[dk] / (1 - beta1**t)
+        sc[dk] = s[dk] / (1 - beta2**t)
+        v[dk] = beta1 * v[dk] + (1 - beta1) * grads[dk]
+        s[dk] = beta2 * s[dk] + (1 - beta2) * grads[dk] ** 2
+        parameters[k] = parameters[k] - learning_rate * vc[dk] / (np.sqrt(sc[dk]) + epsilon)
+    return parameters, v, s, vc, sc
+""",
+    "parenthesise it": _adam(step="vc[dk] / np.sqrt(sc[dk]) + epsilon"),
+    "the square root is missing": _adam(step="vc[dk] / (sc[dk] + epsilon)"),
 }
 
 
@@ -394,15 +545,13 @@ def test_adam_other_styles_pass(src):
 
 
 # ---------------------------------------------------------------- learning-rate decay
-def test_update_lr_mistake_fails_and_styles_pass():
-    NB.must_fail("test_update_lr", {"update_lr": """
-def update_lr(learning_rate0, epoch_num, decay_rate):
-    return learning_rate0 / 1 + decay_rate * epoch_num
-"""}, "parenthesise")
-    NB.must_pass("test_update_lr", {"update_lr": """
-def update_lr(learning_rate0, epoch_num, decay_rate):
-    return learning_rate0 * (1.0 + decay_rate * epoch_num) ** -1
-"""})
+@pytest.mark.parametrize("body", [
+    "    return learning_rate0 * (1.0 + decay_rate * epoch_num) ** -1\n",
+    "    return float(np.divide(learning_rate0, np.add(1, np.multiply(decay_rate, epoch_num))))\n",
+])
+def test_update_lr_other_styles_pass(body):
+    NB.must_pass("test_update_lr", {"update_lr": "def update_lr(learning_rate0, epoch_num, decay_rate):\n"
+                                    + body})
 
 
 SCHED_HEAD = "def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):\n"
@@ -412,6 +561,21 @@ SCHED_MUTANTS = {
     "learning_rate0 itself": "(epoch_num // time_interval + 1)",
     "remainder": "(epoch_num % time_interval)",
     "decays every epoch": "epoch_num",
+    # issue 16, second round
+    "not the time_interval argument": "(epoch_num // 1000)",
+    "don't add 1 to epoch_num": "((epoch_num + 1) // time_interval)",
+    "decays only once": "min(epoch_num // time_interval, 1)",
+}
+LR_HEAD = "def update_lr(learning_rate0, epoch_num, decay_rate):\n"
+# (function, keyword) -> body: the whole formula mistaken (not only the number of decays)
+DECAY_MUTANTS = {
+    ("update_lr", "parenthesise"): "    return learning_rate0 / 1 + decay_rate * epoch_num\n",
+    ("update_lr", "parenthesise the whole"): "    return learning_rate0 / (1 + decay_rate) * epoch_num\n",
+    ("update_lr", "exponential decay"): "    return learning_rate0 * decay_rate ** epoch_num\n",
+    ("update_lr", "no + 1"): "    return learning_rate0 / (1 + decay_rate * (epoch_num + 1))\n",
+    ("update_lr", "not //"): "    return learning_rate0 // (1 + decay_rate * epoch_num)\n",
+    ("schedule_lr_decay", "parenthesise the whole denominator"):
+        "    return learning_rate0 / 1 + decay_rate * np.floor(epoch_num / time_interval)\n",
 }
 
 
@@ -426,6 +590,23 @@ MISTAKES = {
     **{("update_parameters_with_adam", k): src for k, src in ADAM_MUTANTS.items()},
     **{("schedule_lr_decay", k): SCHED_HEAD + f"    return learning_rate0 / (1 + decay_rate * {d})\n"
        for k, d in SCHED_MUTANTS.items()},
+    **{(f, k): (LR_HEAD if f == "update_lr" else SCHED_HEAD) + body
+       for (f, k), body in DECAY_MUTANTS.items()},
+    # the optimizers' zero states: one layer short, a vector per W, v and s one dict
+    ("initialize_velocity", "expected ['dW1', 'dW2', 'db1', 'db2']"): """
+def initialize_velocity(parameters):
+    L = len(parameters) // 2
+    return {f"d{p}{l}": np.zeros_like(parameters[f"{p}{l}"]) for l in range(1, L) for p in "Wb"}
+""",
+    ("initialize_rmsprop", "has shape (3,), expected (3, 2)"): """
+def initialize_rmsprop(parameters):
+    return {"d" + k: np.zeros(p.shape[0]) for k, p in parameters.items()}
+""",
+    ("initialize_adam", "v and s are the same arrays"): """
+def initialize_adam(parameters):
+    v = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
+    return v, v.copy()
+""",
 }
 
 
@@ -438,6 +619,7 @@ def test_mistakes_fail(name, keyword):
 @pytest.mark.parametrize("body", [
     "    import math\n    return learning_rate0 / (1 + decay_rate * math.floor(epoch_num / time_interval))\n",
     "    k = int(epoch_num / time_interval)\n    return learning_rate0 / (1.0 + k * decay_rate)\n",
+    "    k, _ = divmod(epoch_num, time_interval)\n    return learning_rate0 * 1.0 / (1 + decay_rate * k)\n",
 ])
 def test_schedule_other_styles_pass(body):
     NB.must_pass("test_schedule_lr_decay", {"schedule_lr_decay": SCHED_HEAD + body})

@@ -85,7 +85,17 @@ def softmax(Z):
 '''
 
 
-@pytest.mark.parametrize("src", [SOFTMAX_LOOP, SOFTMAX_LSE], ids=["loop", "logsumexp"])
+SOFTMAX_NO_KEEPDIMS = "def softmax(Z):\n    E = np.exp(Z - Z.max(axis=0))\n    return E / E.sum(axis=0)\n"
+SOFTMAX_ROWS_OF_T = '''
+def softmax(Z):
+    T = Z.T - Z.T.max(axis=1, keepdims=True)
+    E = np.exp(T)
+    return (E / E.sum(axis=1, keepdims=True)).T
+'''
+
+
+@pytest.mark.parametrize("src", [SOFTMAX_LOOP, SOFTMAX_LSE, SOFTMAX_NO_KEEPDIMS, SOFTMAX_ROWS_OF_T],
+                         ids=["loop", "logsumexp", "no_keepdims", "rows_of_transpose"])
 def test_softmax_accepts_other_styles(src):
     NB.must_pass("test_softmax", {"softmax": src})
 
@@ -121,7 +131,15 @@ def softmax(Z):
 def softmax(Z):
     return tf.nn.softmax(Z, axis=0).numpy()
 ''', "TensorFlow"),
-], ids=["unstable", "wrong_axis", "global_sum", "global_max", "in_place", "tensorflow"])
+    # issue 16, second round: another shift than the maximum overflows for one large logit
+    ("def softmax(Z):\n    E = np.exp(Z - Z.mean(axis=0, keepdims=True))\n"
+     "    return E / E.sum(axis=0, keepdims=True)\n", "MAXIMUM"),
+    ("def softmax(Z):\n    E = np.exp(Z - Z.min(axis=0, keepdims=True))\n"
+     "    return E / E.sum(axis=0, keepdims=True)\n", "MAXIMUM"),
+    ("def softmax(Z):\n    Z = Z.astype(np.float32)\n    E = np.exp(Z - Z.max(axis=0, keepdims=True))\n"
+     "    return E / E.sum(axis=0, keepdims=True)\n", "float32"),
+], ids=["unstable", "wrong_axis", "global_sum", "global_max", "in_place", "tensorflow", "mean_shift",
+        "min_shift", "float32"])
 def test_softmax_rejects_mistakes(src, keyword):
     NB.must_fail("test_softmax", {"softmax": src}, keyword)
 
@@ -137,7 +155,10 @@ def one_hot(labels, C):
 ''', '''
 def one_hot(labels, C):
     return np.eye(C)[np.asarray(labels, dtype=int).reshape(-1)].T
-'''], ids=["loop", "eye"])
+''', '''
+def one_hot(labels, C):
+    return (np.arange(C).reshape(-1, 1) == np.asarray(labels).reshape(1, -1)).astype(float)
+'''], ids=["loop", "eye", "compare"])
 def test_one_hot_accepts_other_styles(src):
     NB.must_pass("test_one_hot", {"one_hot": src})
 
@@ -159,7 +180,10 @@ def one_hot(labels, C):
     Y[labels, np.arange(labels.size)] = 1
     return Y
 ''', "astype(int)"),
-], ids=["transposed", "C_from_labels", "float_labels"])
+    ("def one_hot(labels, C):\n    return np.eye(C)[np.asarray(labels, dtype=int)].T\n", "(4, 5, 1)"),
+    ("def one_hot(labels, C):\n    labels.shape = (-1,)\n    Y = np.zeros((C, labels.size))\n"
+     "    Y[labels.astype(int), np.arange(labels.size)] = 1\n    return Y\n", "changed its argument"),
+], ids=["transposed", "C_from_labels", "float_labels", "not_flattened", "reshaped_in_place"])
 def test_one_hot_rejects_mistakes(src, keyword):
     NB.must_fail("test_one_hot", {"one_hot": src}, keyword)
 
@@ -184,7 +208,14 @@ def softmax_cross_entropy(Z, Y):
         total += lse - z[c]
         dZ[:, i] = (np.exp(z - lse) - Y[:, i]) / m
     return total / m, dZ
-'''], ids=["uses_softmax", "loop"])
+''', '''
+def softmax_cross_entropy(Z, Y):
+    m = Z.shape[1]
+    top = Z.max(axis=0)
+    lse = top + np.log(np.exp(Z - top).sum(axis=0))
+    cost = np.mean(lse - Z[Y.argmax(axis=0), np.arange(m)])
+    return cost, (np.exp(Z - lse) - Y) / m
+'''], ids=["uses_softmax", "loop", "true_class_index"])
 def test_softmax_cross_entropy_accepts_other_styles(src):
     NB.must_pass("test_softmax_cross_entropy", {"softmax_cross_entropy": src})
 
@@ -215,8 +246,29 @@ def sce(body: str) -> str:
     (sce("S1 = Z - Z.max(axis=1, keepdims=True)\n"
          "L1 = S1 - np.log(np.exp(S1).sum(axis=1, keepdims=True))\n"
          "cost = -np.sum(Y * L1) / m\ndZ = (np.exp(L1) - Y) / m"), "axis=0"),
+    # issue 16, second round
+    (sce("cost = -np.mean(Y * log_A)\ndZ = (A - Y) / m"), "divided by C"),
+    (sce("cost = np.sum(Y * log_A) / m\ndZ = (A - Y) / m"), "negative"),
+    (sce("E = np.exp(Z)\nP = E / E.sum(axis=0, keepdims=True)\ncost = -np.sum(Y * log_A) / m\n"
+         "dZ = (P - Y) / m"), "dZ is NaN/inf"),
+    (sce("cost = -np.sum(Y * np.log(A + 1e-12)) / m\ndZ = (A - Y) / m"), "small epsilon"),
+    ('''
+def softmax_cross_entropy(Z, Y):
+    m = Z.shape[1]
+    Z -= np.max(Z, axis=0, keepdims=True)
+    log_A = Z - np.log(np.sum(np.exp(Z), axis=0, keepdims=True))
+    return float(-np.sum(Y * log_A) / m), (np.exp(log_A) - Y) / m
+''', "changed its argument Z"),
+    # the notebook asks for NumPy only: SciPy's logsumexp is told so
+    ('''
+def softmax_cross_entropy(Z, Y):
+    from scipy.special import logsumexp
+    log_A = Z - logsumexp(Z, axis=0, keepdims=True)
+    return -np.sum(Y * log_A) / Z.shape[1], (np.exp(log_A) - Y) / Z.shape[1]
+''', "NumPy"),
 ], ids=["summed_cost", "dZ_without_1_over_m", "dZ_sign", "log_of_underflow", "clipped",
-        "probabilities_as_logits", "wrong_axis"])
+        "probabilities_as_logits", "wrong_axis", "mean_over_classes", "cost_sign", "unstable_dZ",
+        "epsilon_in_log", "in_place", "scipy"])
 def test_softmax_cross_entropy_rejects_mistakes(src, keyword):
     NB.must_fail("test_softmax_cross_entropy", {"softmax_cross_entropy": src}, keyword)
 
@@ -246,7 +298,13 @@ def one_hot_matrix(label, C):
 def one_hot_matrix(label, C):
     classes = tf.range(C)[:, None]
     return tf.cast(tf.equal(classes, tf.cast(label, tf.int32)[None, :]), tf.float32)
-'''], ids=["transpose", "equal"])
+''', '''
+def one_hot_matrix(label, C):
+    return tf.transpose(tf.gather(tf.eye(C), label))
+''', '''
+def one_hot_matrix(label, C):
+    return tf.one_hot(indices=label, depth=C, on_value=1.0, off_value=0.0, axis=0, dtype=tf.float32)
+'''], ids=["transpose", "equal", "gather_eye", "keywords"])
 def test_one_hot_matrix_accepts_other_styles(src):
     NB.must_pass("test_one_hot_matrix", {"one_hot_matrix": src})
 
@@ -260,7 +318,16 @@ def test_one_hot_matrix_accepts_other_styles(src):
     # issue 16: the depth read from the labels, not C (a batch without the top class)
     ("def one_hot_matrix(label, C):\n    return tf.one_hot(label, int(tf.reduce_max(label)) + 1, axis=0)\n",
      "not the largest label + 1"),
-], ids=["default_axis", "numpy", "int_dtype", "depth_from_labels"])
+    # issue 16, second round
+    ("def one_hot_matrix(label, C):\n    return tf.reshape(tf.one_hot(label, C), (C, -1))\n",
+     "a reshape is not a transpose"),
+    ("def one_hot_matrix(label, C):\n    return tf.one_hot(label, C, axis=1)\n", "axis=0"),
+    ("def one_hot_matrix(label, C):\n    return tf.one_hot(label, C, axis=0, dtype=tf.float64)\n",
+     "float32"),
+    ("def one_hot_matrix(label, C):\n    return tf.Variable(tf.one_hot(label, C, axis=0))\n",
+     "returned a ResourceVariable"),
+], ids=["default_axis", "numpy", "int_dtype", "depth_from_labels", "reshape", "axis_1", "float64",
+        "variable"])
 def test_one_hot_matrix_rejects_mistakes(src, keyword):
     NB.must_fail("test_one_hot_matrix", {"one_hot_matrix": src}, keyword)
 
@@ -288,7 +355,16 @@ def init(w: str, wrap: str = "tf.Variable") -> str:
     init("g = np.random.default_rng(seed * 100 + l)\n"
          "        r = np.sqrt(6 / sum(shape))\n"
          "        W = g.uniform(-r, r, shape).astype(np.float32)"),
-], ids=["stateless_uniform", "numpy_rng"])
+    # the docstring fixes the law and the seeds per layer, not the call that draws them
+    init("r = np.sqrt(6 / sum(shape))\n"
+         "        W = tf.keras.initializers.RandomUniform(-r, r, seed=seed + l)(shape)"),
+    init("r = np.sqrt(6 / sum(shape))\n        tf.random.set_seed(seed + l)\n"
+         "        W = tf.random.uniform(shape, minval=-r, maxval=r)"),
+    init("r = np.sqrt(6 / sum(shape))\n        np.random.seed(seed + l)\n"
+         "        W = np.random.uniform(-r, r, shape).astype('float32')"),
+    init("W = tf.keras.initializers.glorot_uniform(seed=seed + l)(shape=shape, dtype=tf.float32)"),
+], ids=["stateless_uniform", "numpy_rng", "random_uniform_initializer", "global_tf_seed",
+        "global_numpy_seed", "glorot_function"])
 def test_initialize_parameters_tf_accepts_other_styles(src):
     NB.must_pass("test_initialize_parameters_tf", {"initialize_parameters_tf": src})
 
@@ -307,8 +383,34 @@ def test_initialize_parameters_tf_accepts_other_styles(src):
     (init("W = tf.keras.initializers.GlorotNormal(seed=seed + l)(shape)"), "UNIFORM"),
     (init("g = np.random.default_rng(seed * 100 + l)\n"
           "        W = g.normal(0, np.sqrt(2 / sum(shape)), shape).astype(np.float32)"), "UNIFORM"),
+    # issue 16, second round
+    (init("r = np.sqrt(6 / sum(shape))\n        W = tf.random.uniform(shape, -r, r, seed=seed + l)"),
+     "same seed must give the same"),
+    (init("r = np.sqrt(6 / sum(shape))\n"
+          "        W = tf.random.stateless_uniform(shape, seed=[seed, l], minval=0, maxval=r)"),
+     "centred"),
+    (init("r = np.sqrt(6 / shape[1])\n"
+          "        W = tf.random.stateless_uniform(shape, seed=[seed, l], minval=-r, maxval=r)"), "He"),
+    (init("r = np.sqrt(6 / sum(shape))\n"
+          "        W = tf.random.stateless_uniform(shape, seed=[seed, 0], minval=-r, maxval=r)"),
+     "identical"),
+    (init("W = tf.keras.initializers.GlorotUniform(seed=seed * l)(shape)"), "identical"),
+    (init("W = tf.random.stateless_truncated_normal(shape, seed=[seed, l], stddev=0.1)"),
+     "standard deviation"),
+    (init("W = tf.keras.initializers.GlorotUniform(seed=seed + l)(shape)").replace(
+        "(layers_dims[l], 1)", "(layers_dims[l],)"), "(300, 1)"),
+    ('''
+def initialize_parameters_tf(layers_dims, seed):
+    parameters, prev = {}, layers_dims.pop(0)
+    for l, n in enumerate(layers_dims, start=1):
+        W = tf.keras.initializers.GlorotUniform(seed=seed + l)((n, prev))
+        parameters[f"W{l}"], parameters[f"b{l}"] = tf.Variable(W), tf.Variable(tf.zeros((n, 1)))
+        prev = n
+    return parameters
+''', "changed its argument layers_dims"),
 ], ids=["constant", "he", "same_seed_every_layer", "unseeded", "float64", "transposed",
-        "glorot_normal", "numpy_normal"])
+        "glorot_normal", "numpy_normal", "op_seed", "zero_to_r", "fan_in_only", "stateless_same_seed",
+        "seed_times_l", "truncated_normal", "bias_vector", "pops_layers_dims"])
 def test_initialize_parameters_tf_rejects_mistakes(src, keyword):
     NB.must_fail("test_initialize_parameters_tf", {"initialize_parameters_tf": src}, keyword)
 
@@ -331,7 +433,15 @@ def forward_propagation_tf(X, parameters):
         if l != n_layers:
             out = tf.maximum(out, 0.0)
     return out
-'''], ids=["at_operator", "matmul_maximum"])
+''', '''
+def forward_propagation_tf(X, parameters):
+    L = len(parameters) // 2
+    A = X
+    for l in range(1, L + 1):
+        Z = tf.linalg.matmul(parameters["W%d" % l], A) + parameters["b%d" % l]
+        A = Z if l == L else tf.keras.activations.relu(Z)
+    return A
+'''], ids=["at_operator", "matmul_maximum", "keras_relu"])
 def test_forward_propagation_tf_accepts_other_styles(src):
     NB.must_pass("test_forward_propagation_tf", {"forward_propagation_tf": src})
 
@@ -375,8 +485,14 @@ def forward_propagation_tf(X, parameters):
         A = tf.nn.relu(tf.matmul(parameters[f"W{l}"], A) + parameters[f"b{l}"])
     return tf.matmul(parameters[f"W{L}"], A) + parameters[f"b{L}"]
 ''', "raised InvalidArgumentError"),
+    # issue 16, second round
+    (FWD_TEMPLATE.format(ret="A"), "the size of another layer"),
+    (FWD_TEMPLATE.format(ret="ZL").replace("tf.nn.relu", "tf.nn.sigmoid"), "use sigmoid"),
+    (FWD_TEMPLATE.format(ret="ZL").replace(' + parameters[f"b{l}"])', ')'), "a bias is missing"),
+    (FWD_TEMPLATE.format(ret="ZL").replace("L = len(parameters) // 2", "L = len(parameters)"),
+     "L = len(parameters) // 2"),
 ], ids=["softmax_output", "relu_output", "rows_layout", "fixed_three_layers", "numpy_inside",
-        "skips_a_layer"])
+        "skips_a_layer", "forgets_last_layer", "sigmoid_hidden", "no_hidden_bias", "L_is_len"])
 def test_forward_propagation_tf_rejects_mistakes(src, keyword):
     NB.must_fail("test_forward_propagation_tf", {"forward_propagation_tf": src}, keyword)
 
@@ -390,7 +506,24 @@ def compute_total_loss(logits, labels):
 def compute_total_loss(logits, labels):
     log_probs = logits - tf.reduce_logsumexp(logits, axis=0, keepdims=True)
     return -tf.reduce_sum(labels * log_probs)
-'''], ids=["tf_nn", "logsumexp"])
+''', '''
+def compute_total_loss(logits, labels):
+    cce = tf.keras.losses.CategoricalCrossentropy(from_logits=True, reduction="sum")
+    return cce(tf.transpose(labels), tf.transpose(logits))
+''', '''
+def compute_total_loss(logits, labels):
+    y = tf.argmax(labels, axis=0)
+    return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                        logits=tf.transpose(logits)))
+''', '''
+def compute_total_loss(logits, labels):
+    per = tf.nn.softmax_cross_entropy_with_logits(labels=tf.transpose(labels),
+                                                  logits=tf.transpose(logits))
+    return tf.reduce_mean(per) * tf.cast(tf.shape(logits)[1], tf.float32)
+''', '''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(-labels * tf.nn.log_softmax(logits, axis=0))
+'''], ids=["tf_nn", "logsumexp", "keras_object_sum", "sparse", "mean_times_m", "log_softmax"])
 def test_compute_total_loss_accepts_other_styles(src):
     NB.must_pass("test_compute_total_loss", {"compute_total_loss": src})
 
@@ -429,8 +562,40 @@ def compute_total_loss(logits, labels):
     # the log of the raw logits is NaN already for moderate logits: not told about underflow
     ("def compute_total_loss(logits, labels):\n    return -tf.reduce_sum(labels * tf.math.log(logits))\n",
      "for moderate logits"),
+    # issue 16, second round
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(tf.keras.losses.categorical_crossentropy(tf.transpose(labels), logits,
+                                                                 from_logits=True))
+''', "the same layout"),
+    ('''
+def compute_total_loss(logits, labels):
+    return -tf.reduce_sum(labels * tf.nn.log_softmax(logits))
+''', "across the examples"),
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(tf.keras.losses.binary_crossentropy(tf.transpose(labels),
+                                                            tf.transpose(logits), from_logits=True))
+''', "sigmoid (binary)"),
+    ('''
+def compute_total_loss(logits, labels):
+    return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+''', "sigmoid (binary)"),
+    ('''
+def compute_total_loss(logits, labels):
+    cce = tf.keras.losses.CategoricalCrossentropy(from_logits=True)
+    return cce(tf.transpose(labels), tf.transpose(logits))
+''', "MEAN"),
+    ("def compute_total_loss(logits, labels):\n    return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits("
+     "labels=logits, logits=labels, axis=0))\n", "swapped"),
+    ("def compute_total_loss(logits, labels):\n    return tf.reduce_sum(tf.keras.losses.categorical_crossentropy("
+     "tf.transpose(labels), tf.nn.softmax(tf.transpose(logits))))\n", "right for moderate logits"),
+    ("def compute_total_loss(logits, labels):\n    m = tf.cast(tf.shape(logits)[1], tf.float32)\n"
+     "    return -tf.reduce_mean(labels * tf.nn.log_softmax(logits, axis=0)) * m\n", "divided by C"),
 ], ids=["averaged", "probabilities_as_logits", "wrong_axis", "no_from_logits", "not_summed",
-        "log_of_softmax", "log_of_logits"])
+        "log_of_softmax", "log_of_logits", "labels_only_transposed", "log_softmax_default_axis",
+        "binary", "sigmoid", "keras_object_mean", "arguments_swapped", "softmax_then_probabilities",
+        "mean_over_classes"])
 def test_compute_total_loss_rejects_mistakes(src, keyword):
     NB.must_fail("test_compute_total_loss", {"compute_total_loss": src}, keyword)
 
@@ -453,7 +618,23 @@ def train_step(X, Y, parameters, optimizer):
         J = compute_total_loss(forward_propagation_tf(X, parameters), Y)
     optimizer.apply(tape.gradient(J, variables), variables)
     return J
-'''], ids=["dict_gradients", "explicit_watch_apply"])
+''', '''
+def train_step(X, Y, parameters, optimizer):
+    variables = list(parameters.values())
+    with tf.GradientTape(persistent=True) as tape:
+        total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)
+        grads = tape.gradient(total_loss, variables)
+    optimizer.apply_gradients(list(zip(grads, variables)))
+    return total_loss
+''', '''
+@tf.function
+def train_step(X, Y, parameters, optimizer):
+    with tf.GradientTape() as tape:
+        loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)
+    trainable = [parameters[k] for k in sorted(parameters)]
+    optimizer.apply_gradients(zip(tape.gradient(loss, trainable), trainable))
+    return loss
+'''], ids=["dict_gradients", "explicit_watch_apply", "persistent_tape", "tf_function"])
 def test_train_step_accepts_other_styles(src):
     NB.must_pass("test_train_step", {"train_step": src})
 
@@ -510,8 +691,52 @@ def step(body: str) -> str:
      "        total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
      "    optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), variables))\n"
      "    return total_loss\n", "W2 did not change"),
+    # issue 16, second round: copies of the variables, another optimizer, a hand-made update,
+    # the dict zipped, gradients of the logits
+    ('''
+def train_step(X, Y, parameters, optimizer):
+    params = {k: tf.Variable(v) for k, v in parameters.items()}
+    with tf.GradientTape() as tape:
+        total_loss = compute_total_loss(forward_propagation_tf(X, params), Y)
+    variables = list(params.values())
+    optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), variables))
+    return total_loss
+''', "not on copies"),
+    ('''
+def train_step(X, Y, parameters, optimizer):
+    variables = [tf.Variable(v) for v in parameters.values()]
+    with tf.GradientTape() as tape:
+        total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)
+    optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), variables))
+    return total_loss
+''', "(not copies)"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "opt = tf.keras.optimizers.Adam(learning_rate=0.001)\n"
+          "opt.apply_gradients(zip(tape.gradient(total_loss, variables), variables))"),
+     "ignores the optimizer it is given"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "for g, v in zip(tape.gradient(total_loss, variables), variables):\n"
+          "    v.assign_sub(0.001 * g)"), "ignores the optimizer it is given"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "optimizer.apply_gradients(zip(tape.gradient(total_loss, variables), parameters))"),
+     "its keys (strings)"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    logits = forward_propagation_tf(X, parameters)\n"
+          "    total_loss = compute_total_loss(logits, Y)\n"
+          "g = tape.gradient(total_loss, logits)\n"
+          "optimizer.apply_gradients(zip([g] * len(variables), variables))"),
+     "does not have the shape of the variable"),
+    (step("with tf.GradientTape() as tape:\n"
+          "    total_loss = compute_total_loss(forward_propagation_tf(X, parameters), Y)\n"
+          "grads = tape.gradient(total_loss, variables)\n"
+          "optimizer.apply_gradients(zip(grads, variables))\n"
+          "total_loss = (total_loss, grads)"), "returned a tuple"),
 ], ids=["no_update", "forward_outside_tape", "mean_loss", "loss_after_update", "ascent",
-        "python_float", "numpy_value", "some_variables"])
+        "python_float", "numpy_value", "some_variables", "copies", "copies_outside_tape",
+        "own_optimizer", "assign_sub", "zip_dict", "gradient_of_logits", "returns_tuple"])
 def test_train_step_rejects_mistakes(src, keyword):
     NB.must_fail("test_train_step", {"train_step": src}, keyword)
 

@@ -115,7 +115,7 @@ MUTANTS = {
         "test_random_search", "random_search",
         RS_SORTED.replace(
             "high + 1", "high"),
-        "use high + 1"),
+        "high is included"),
     "train_fn(hyper)": (
         "test_random_search", "random_search",
         RS_SORTED.replace(
@@ -193,6 +193,215 @@ MUTANTS = {
         """, "in place"),
 }
 
+# the larger set of issue 16 (the kind of gap, not one example): each fails naming its mistake
+RS_INT = "int(rng.integers(low, high + 1))"
+# a correct search with a helper that draws one value, sorted with itemgetter
+RS_HELPER = """
+import operator
+
+def one(kind, low, high):
+    if kind == "log":
+        return sample_log_uniform(low, high, 1, rng).item()
+    if kind == "beta":
+        return sample_beta(low, high, 1, rng).item()
+    return int(rng.integers(low, high, endpoint=True))
+
+trials = []
+for _ in range(n_trials):
+    hyper = {name: one(*spec) for name, spec in space.items()}
+    trials.append({"hyper": hyper, "score": train_fn(**hyper)})
+trials.sort(key=operator.itemgetter("score"), reverse=True)
+"""
+MUTANTS |= {
+    "exponent drawn between the values": ("test_sample_log_uniform", "sample_log_uniform",
+                                          "values = 10 ** rng.uniform(low, high, n)",
+                                          "not exponents"),
+    "the exponents returned": ("test_sample_log_uniform", "sample_log_uniform",
+                               "values = rng.uniform(np.log10(low), np.log10(high), n)",
+                               "return 10 ** r"),
+    "ln bounds, power of 10": ("test_sample_log_uniform", "sample_log_uniform",
+                               "values = 10 ** rng.uniform(np.log(low), np.log(high), n)",
+                               "natural logarithms"),
+    "low exponent not subtracted": ("test_sample_log_uniform", "sample_log_uniform",
+                                    "values = 10 ** (np.log10(low) + np.log10(high) * rng.random(n))",
+                                    "distinct"),
+    "one value for all n": ("test_sample_log_uniform", "sample_log_uniform",
+                            "values = np.full(n, 10 ** rng.uniform(np.log10(low), np.log10(high)))",
+                            "only 1 distinct"),
+    "whole exponents": ("test_sample_log_uniform", "sample_log_uniform",
+                        "values = 10.0 ** rng.integers(np.log10(low), np.log10(high) + 1, n)",
+                        "whole exponents"),
+    "a grid of 10 drawn from": ("test_sample_log_uniform", "sample_log_uniform",
+                                "values = rng.choice(np.logspace(np.log10(low), np.log10(high), 10), n)",
+                                "nor a grid"),
+    "a generator of its own": ("test_sample_log_uniform", "sample_log_uniform",
+                               "rng = np.random.default_rng(0)\n"
+                               "values = 10 ** rng.uniform(np.log10(low), np.log10(high), n)",
+                               "generator of your own"),
+    "clipped normal exponent": ("test_sample_log_uniform", "sample_log_uniform", """
+        a, b = np.log10(low), np.log10(high)
+        values = 10 ** np.clip(rng.normal((a + b) / 2, (b - a) / 4, n), a, b)
+        """, "spread evenly"),
+    "exponent bounds reversed": ("test_sample_log_uniform", "sample_log_uniform",
+                                 "values = 10 ** rng.uniform(np.log10(high), np.log10(low), n)",
+                                 "smaller bound comes first"),
+    "no size": ("test_sample_log_uniform", "sample_log_uniform",
+                "values = 10 ** rng.uniform(np.log10(low), np.log10(high))",
+                "must return shape (20000,)"),
+    # scipy's loguniform refuses low == high, which the docstring allows (a zoomed range)
+    "scipy loguniform, low == high": ("test_sample_log_uniform", "sample_log_uniform",
+                                      "from scipy.stats import loguniform\n"
+                                      "values = loguniform.rvs(low, high, size=n, random_state=rng)",
+                                      "low == high is allowed"),
+    "β: exponent drawn between 1 - high and 1 - low": (
+        "test_sample_beta", "sample_beta", "values = 1 - 10 ** rng.uniform(1 - high, 1 - low, n)",
+        "not exponents"),
+    "β: bounds of 1 - β reversed": ("test_sample_beta", "sample_beta",
+                                    "values = 1 - sample_log_uniform(1 - low, 1 - high, n, rng)",
+                                    "1 - high (the smaller)"),
+    "β: one value for all n": ("test_sample_beta", "sample_beta",
+                               "values = 1 - np.full(n, sample_log_uniform(1 - high, 1 - low, 1, rng)[0])",
+                               "distinct"),
+    "β: np.exp of log10 bounds": ("test_sample_beta", "sample_beta",
+                                  "values = 1 - np.exp(rng.uniform(np.log10(1 - high), "
+                                  "np.log10(1 - low), n))", "same base"),
+    "β: 1 - β drawn between low and high": ("test_sample_beta", "sample_beta",
+                                            "values = 1 - sample_log_uniform(low, high, n, rng)",
+                                            "instead of between 1 - high and 1 - low"),
+    # draws inside a mistake's interval without filling it are not given that mistake's name
+    "β: exponents of another range, no cause guessed": (
+        "test_sample_beta", "sample_beta", "values = 1 - 10 ** -rng.uniform(1.2, 2.8, n)",
+        "sample 1 - β log-uniformly in [1 - high, 1 - low]"),
+    "β: exponents of the example range": ("test_sample_beta", "sample_beta",
+                                          "values = 1 - 10 ** -rng.uniform(1, 3, n)",
+                                          "must lie in [low, high] = [0.5, 0.99]"),
+    # log(1) = log10(1) = 0 hides a mixed base in [1e-4, 1]; the hidden range [2, 50] shows it
+    "bases mixed, ln(low) and log10(high)": ("test_sample_log_uniform", "sample_log_uniform",
+                                             "values = np.exp(rng.uniform(np.log(low), "
+                                             "np.log10(high), n))", "same base"),
+    "int truncated from a uniform": ("test_random_search", "random_search",
+                                     RS_SORTED.replace(RS_INT, "int(rng.uniform(low, high))"),
+                                     "int(uniform(low, high)) leave it out"),
+    "int with high + 1 and endpoint=True": ("test_random_search", "random_search",
+                                            RS_SORTED.replace(RS_INT, "int(rng.integers(low, high + "
+                                                              "1, endpoint=True))"),
+                                            "must stay within 2..5"),
+    "int from range(low, high)": ("test_random_search", "random_search",
+                                  RS_SORTED.replace(RS_INT, "int(rng.choice(range(low, high)))"),
+                                  "range(low, high)"),
+    "one hyper dict for every trial": ("test_random_search", "random_search", RS_SORTED.replace(
+        "trials = []\n", "trials = []\nhyper = {}\n").replace("    hyper = {}\n", ""),
+        "same 'hyper' dict"),
+    "a generator of its own in the search": ("test_random_search", "random_search",
+                                             "rng = np.random.default_rng(0)\n" + RS_SORTED,
+                                             "generator of your own"),
+    "kind read from the name": ("test_random_search", "random_search", RS_SORTED.replace(
+        'if kind == "log"', 'if name == "learning_rate"').replace(
+        'elif kind == "beta"', 'elif name == "beta"'), "by its kind"),
+    "train_fn called positionally": ("test_random_search", "random_search", RS_SORTED.replace(
+        "train_fn(**hyper)", "train_fn(*hyper.values())"), "train_fn(**hyper)"),
+    "one setting for all trials": ("test_random_search", "random_search", RS_HELPER.replace(
+        "for _ in range(n_trials):\n    hyper = {name: one(*spec) for name, spec in space.items()}",
+        "hyper = {name: one(*spec) for name, spec in space.items()}\nfor _ in range(n_trials):"
+    ).replace('{"hyper": hyper,', '{"hyper": dict(hyper),'), "distinct values"),
+    "sorted by a hyperparameter": ("test_random_search", "random_search", RS_LOOP.replace(
+        "{sort}", "trials.sort(key=lambda t: -t['hyper']['n_h'])"), "not sorted"),
+    "only the best ten returned": ("test_random_search", "random_search",
+                                   RS_SORTED + "trials = trials[:10]\n", "list of 400 trials"),
+    "zoom on the first three": ("test_zoom", "zoom", """
+        new_space = {}
+        for name, (kind, low, high) in space.items():
+            values = [t["hyper"][name] for t in best_trials[:3]]
+            new_space[name] = (kind, min(values), max(values))
+        """, "use every trial"),
+    "zoom by the order of the values": ("test_zoom", "zoom", """
+        columns = list(zip(*[list(t["hyper"].values()) for t in best_trials]))
+        new_space = {name: (kind, min(col), max(col))
+                     for (name, (kind, low, high)), col in zip(space.items(), columns)}
+        """, "use every trial"),
+    "zoom with low and high swapped": ("test_zoom", "zoom", """
+        new_space = {}
+        for name, (kind, low, high) in space.items():
+            values = [t["hyper"][name] for t in best_trials]
+            new_space[name] = (kind, max(values), min(values))
+        """, "swapped"),
+    "zoom widened": ("test_zoom", "zoom", """
+        new_space = {}
+        for name, (kind, low, high) in space.items():
+            values = [t["hyper"][name] for t in best_trials]
+            new_space[name] = (kind, min(values) / 2, max(values) * 2)
+        """, "smallest one"),
+    "zoom keeps the old low": ("test_zoom", "zoom", """
+        new_space = {}
+        for name, (kind, low, high) in space.items():
+            values = [t["hyper"][name] for t in best_trials]
+            new_space[name] = (kind, low, max(values))
+        """, "smallest one"),
+    "zoom sorts best_trials": ("test_zoom", "zoom", """
+        best_trials.sort(key=lambda t: t["score"])
+        new_space = {}
+        for name, (kind, low, high) in space.items():
+            values = [t["hyper"][name] for t in best_trials]
+            new_space[name] = (kind, min(values), max(values))
+        """, "don't sort"),
+    "statistics of all sets together": ("test_normalize_inputs", "normalize_inputs", """
+        X_all = np.hstack([X_train, *others])
+        mu = X_all.mean(axis=1, keepdims=True)
+        sigma = X_all.std(axis=1, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "TRAINING examples"),
+    "sigma 0 replaced only in the division": ("test_normalize_inputs", "normalize_inputs",
+                                              normalize_with(sigma="X_train.std(axis=1, keepdims="
+                                                             "True)", zero="",
+                                                             each="(X - mu) / np.where(sigma == 0,"
+                                                                  " 1, sigma)"),
+                                              "return the sigma you divided by"),
+    "the other sets changed in place": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        for X in others:
+            X -= mu
+            X /= sigma
+        normalized = ((X_train - mu) / sigma, *others)
+        """, "others[0]"),
+    "min-max scaling": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.min(axis=1, keepdims=True)
+        sigma = X_train.max(axis=1, keepdims=True) - mu
+        sigma[sigma == 0] = 1.0
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "mean 0"),
+    "root mean square, not centred": ("test_normalize_inputs", "normalize_inputs",
+                                      normalize_with(sigma="np.sqrt(np.mean(X_train ** 2, axis=1, "
+                                                           "keepdims=True))"),
+                                      "standard deviation 1"),
+    "dev divided by its own sigma": ("test_normalize_inputs", "normalize_inputs",
+                                     normalize_with(each="(X - mu) / (sigma if X is X_train else "
+                                                         "X.std(axis=1, keepdims=True))"),
+                                     "training statistics"),
+    "no keepdims": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1)
+        sigma = X_train.std(axis=1)
+        sigma[sigma == 0] = 1.0
+        normalized = tuple((X - mu) / sigma for X in (X_train, *others))
+        """, "keepdims=True"),
+    "the training set not returned": ("test_normalize_inputs", "normalize_inputs",
+                                      normalize_with() + "normalized = normalized[1:]\n",
+                                      "one normalized array per input"),
+    "X_train changed through out=": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, keepdims=True)
+        sigma[sigma == 0] = 1.0
+        np.subtract(X_train, mu, out=X_train)
+        np.divide(X_train, sigma, out=X_train)
+        normalized = (X_train, *((X - mu) / sigma for X in others))
+        """, "changed its argument X_train"),
+    "sigma floored at 1e-8": ("test_normalize_inputs", "normalize_inputs",
+                              normalize_with(sigma="np.maximum(X_train.std(axis=1, keepdims=True),"
+                                                   " 1e-8)", zero=""), "tiny epsilon"),
+}
+
 
 @pytest.mark.parametrize("name", MUTANTS)
 def test_mutant_fails_with_a_pointed_message(name):
@@ -255,6 +464,74 @@ ALTERNATIVES = {
         """),
 }
 
+ALTERNATIVES |= {
+    "log uniform, an affine map of random()": ("test_sample_log_uniform", "sample_log_uniform", """
+        a, b = np.log10(low), np.log10(high)
+        values = np.power(10.0, a + (b - a) * rng.random(n))
+        """),
+    "log uniform, low times a power of 10": ("test_sample_log_uniform", "sample_log_uniform",
+                                             "values = low * 10 ** (rng.random(n) * np.log10(high / low))"),
+    "log uniform, base 2": ("test_sample_log_uniform", "sample_log_uniform",
+                            "values = 2.0 ** rng.uniform(np.log2(low), np.log2(high), size=(n,))"),
+    "log uniform, one keyword call per value": ("test_sample_log_uniform", "sample_log_uniform",
+                                                "values = np.array([10 ** rng.uniform(low=np.log10("
+                                                "low), high=np.log10(high)) for _ in range(n)])"),
+    "beta, a ratio to a random power": ("test_sample_beta", "sample_beta",
+                                        "values = 1 - (1 - high) * ((1 - low) / (1 - high)) ** "
+                                        "rng.random(n)"),
+    "beta, scipy's loguniform on 1 - β": ("test_sample_beta", "sample_beta",
+                                          "from scipy.stats import loguniform\nvalues = 1 - "
+                                          "loguniform.rvs(1 - high, 1 - low, size=n, "
+                                          "random_state=rng)"),
+    "random search, int rounded from a widened uniform": (
+        "test_random_search", "random_search",
+        RS_SORTED.replace(RS_INT, "int(np.round(rng.uniform(low - 0.5, high + 0.5)))")),
+    "random search, int chosen from arange": ("test_random_search", "random_search",
+                                              RS_SORTED.replace(RS_INT, "rng.choice(np.arange("
+                                                                "low, high + 1))")),
+    "random search, sorted then reversed": ("test_random_search", "random_search", RS_LOOP.replace(
+        "{sort}", "trials = sorted(trials, key=lambda t: t['score'])[::-1]")),
+    "random search, a helper and itemgetter": ("test_random_search", "random_search", RS_HELPER),
+    "zoom, a copy of space updated": ("test_zoom", "zoom", """
+        new_space = dict(space)
+        for name in new_space:
+            values = sorted(t["hyper"][name] for t in best_trials)
+            new_space[name] = (space[name][0], values[0], values[-1])
+        """),
+    # (kind, low, high) as a list: the visible and the hidden checks both accept it
+    "zoom, lists": ("test_zoom", "zoom", """
+        new_space = {}
+        for name, (kind, low, high) in space.items():
+            values = [t["hyper"][name] for t in best_trials]
+            new_space[name] = [kind, min(values), max(values)]
+        """),
+    "zoom, deepcopy and numpy": ("test_zoom", "zoom", """
+        import copy
+        new_space = copy.deepcopy(space)
+        for name, (kind, low, high) in space.items():
+            values = np.array([t["hyper"][name] for t in best_trials])
+            new_space[name] = (kind, np.min(values), np.max(values))
+        """),
+    "normalize, sigma + (sigma == 0)": ("test_normalize_inputs", "normalize_inputs", """
+        mu = np.mean(X_train, axis=1).reshape(-1, 1)
+        sigma = np.sqrt(np.mean((X_train - mu) ** 2, axis=1)).reshape(-1, 1)
+        sigma = sigma + (sigma == 0)
+        normalized = [np.divide(X - mu, sigma) for X in (X_train,) + others]
+        """),
+    "normalize, copies changed in place": ("test_normalize_inputs", "normalize_inputs", """
+        mu = X_train.mean(axis=1, keepdims=True)
+        sigma = X_train.std(axis=1, keepdims=True)
+        sigma[sigma < 1e-12] = 1
+        normalized = []
+        for X in (X_train, *others):
+            Y = X.astype(float).copy()
+            Y -= mu
+            Y /= sigma
+            normalized.append(Y)
+        normalized = tuple(normalized)
+        """),
+}
+
 
 @pytest.mark.parametrize("name", ALTERNATIVES)
 def test_other_correct_styles_pass(name):
@@ -276,6 +553,22 @@ def test_random_search_int_check_passes_on_other_seeds():
         assert all(abs(ints.count(v) - 1000) < bound for v in (2, 3, 4, 5)), seed
         rounded = np.rint(np.random.default_rng(seed).uniform(2, 5, 4000)).astype(int).tolist()
         assert any(abs(rounded.count(v) - 1000) >= bound for v in (2, 5)), seed
+
+
+def test_search_checks_pass_on_other_seeds():
+    """The checks added for the larger set of mistakes (kinds read from the space under other
+    names, another seed giving other trials) hold for the solution on many seeds, not only the
+    test cell's."""
+    from helpers.checks.hyperparameter_search import (
+        check_kinds_not_names,
+        check_same_seed_same_trials,
+    )
+
+    ns = NB.namespace()
+    samplers = {"log": ns["sample_log_uniform"], "beta": ns["sample_beta"]}
+    for seed in range(25):
+        check_kinds_not_names(ns["random_search"], samplers, seed=seed)
+        check_same_seed_same_trials(ns["random_search"], {"n_h": ("int", 1, 3)}, seed=seed)
 
 
 def test_random_search_names_a_wrong_sampler():

@@ -130,6 +130,30 @@ FWD_MUTANTS = {
     "not done yet": FWD_HEAD + "    raise NotImplementedError()\n",
 }
 
+# the larger set of issue 16 (the kind of gap, not one example): each fails naming its mistake
+FWD_MUTANTS |= {
+    "over the wrong axis": _fwd("    mu = np.mean(Z, axis=1, keepdims=True)\n"
+                                "    var = np.mean((Z - mu) ** 2, axis=0, keepdims=True)\n"
+                                + OK_NORM + OK_AFFINE),
+    "one value per unit": _fwd("    mu = np.mean(Z)\n    var = np.var(Z)\n" + OK_NORM + OK_AFFINE),
+    "divided by σ² + ε, the variance": _fwd(OK_STATS + "    Z_hat = (Z - mu) / (var + epsilon)\n"
+                                            + OK_AFFINE),
+    "γ and β are swapped": _fwd(OK_STATS + OK_NORM + "    Z_tilde = beta * Z_hat + gamma\n"),
+    "flattened": _fwd(OK_STATS + OK_NORM + "    Z_tilde = gamma.ravel() * Z_hat + beta.ravel()\n"),
+    "transposed": _fwd(OK_STATS + OK_NORM + "    Z_tilde = gamma.T * Z_hat + beta.T\n"),
+    "not @": _fwd(OK_STATS + OK_NORM + "    Z_tilde = gamma @ Z_hat + beta\n"),
+    "cache['var'] holds σ² + ε": _fwd(OK_STATS + "    var = var + epsilon\n"
+                                      "    Z_hat = (Z - mu) / np.sqrt(var)\n" + OK_AFFINE),
+    "the same array": _fwd(OK_STATS + OK_NORM + "    Z_tilde = Z_hat\n    Z_tilde *= gamma\n"
+                                                "    Z_tilde += beta\n"),
+    "store Ẑ itself": _fwd(OK_STATS + "    Z_hat = Z - mu\n"
+                                      "    Z_tilde = gamma * Z_hat / np.sqrt(var + epsilon) + beta\n"),
+    "must be each unit's variance": _fwd("    mu = np.mean(Z, axis=1, keepdims=True)\n"
+                                         "    var = np.mean(Z ** 2, axis=1, keepdims=True)\n"
+                                         + OK_NORM + OK_AFFINE),
+    "inside the square root": _fwd(OK_STATS + "    Z_hat = (Z - mu) / np.sqrt(var)\n" + OK_AFFINE),
+}
+
 
 FWD_STYLES = [
     _fwd("    mu = Z.mean(axis=1, keepdims=True)\n    var = Z.var(axis=1, keepdims=True)\n"
@@ -153,6 +177,17 @@ FWD_STYLES = [
     Z_hat = xmu * ivar
     Z_tilde = np.multiply(gamma, Z_hat) + beta
 """),
+]
+
+FWD_STYLES += [
+    _fwd("    mu = np.mean(Z, axis=1, keepdims=True)\n"
+         "    var = np.mean(Z ** 2, axis=1, keepdims=True) - mu ** 2\n" + OK_NORM + OK_AFFINE),
+    _fwd("    mu = Z.T.mean(axis=0, keepdims=True).T\n    var = np.var(Z.T, axis=0).reshape(-1, 1)\n"
+         "    inv = 1 / np.sqrt(var + epsilon)\n    Z_hat = (Z - mu) * inv\n"
+         "    Z_tilde = np.add(np.multiply(gamma, Z_hat), beta)\n"),
+    _fwd("    m = Z.shape[1]\n    mu = np.einsum('ij->i', Z)[:, None] / m\n    D = Z - mu\n"
+         "    var = np.einsum('ij,ij->i', D, D)[:, None] / m\n    Z_hat = D / np.sqrt(var + epsilon)\n"
+         "    Z_tilde = gamma * Z_hat + beta\n"),
 ]
 
 
@@ -191,6 +226,47 @@ BWD_MUTANTS = {
     "keepdims": _bwd(db="    dbeta = np.sum(dZ_tilde, axis=1)\n",
                      dg="    dgamma = np.sum(dZ_tilde * Z_hat, axis=1)\n"),
     "not done yet": BWD_HEAD + "    raise NotImplementedError()\n",
+}
+
+# the step-by-step graph form, dμ without its term through dσ² (zero: the deviations sum to 0)
+BWD_GRAPH = BWD_HEAD + """
+    Z, mu, var, gamma, eps = cache["Z"], cache["mu"], cache["var"], cache["gamma"], cache["epsilon"]
+    m = Z.shape[1]
+    dZ_hat = gamma * dZ_tilde
+    dvar = np.sum(dZ_hat * (Z - mu), axis=1, keepdims=True) * -0.5 * (var + eps) ** -1.5
+    dmu = -np.sum(dZ_hat, axis=1, keepdims=True) / np.sqrt(var + eps)
+    dZ = dZ_hat / np.sqrt(var + eps) + dvar * 2 * (Z - mu) / m + dmu / m
+    return dZ, np.sum(dZ_tilde * cache["Z_hat"], axis=1, keepdims=True), np.sum(dZ_tilde, axis=1, keepdims=True)
+"""
+
+BWD_MUTANTS |= {
+    "m times too small": _bwd(dz=OK_DZ.replace("(m * np.sqrt(var + eps))",
+                                               "(m * m * np.sqrt(var + eps))")),
+    "lacks the factor γ": _bwd(dz=OK_DZ.replace("dZ_hat = gamma * dZ_tilde", "dZ_hat = dZ_tilde")),
+    "dgamma and dbeta are swapped": _bwd(
+        db="    dbeta = np.sum(dZ_tilde * Z_hat, axis=1, keepdims=True)\n",
+        dg="    dgamma = np.sum(dZ_tilde, axis=1, keepdims=True)\n"),
+    "summed over the wrong axis": _bwd(
+        dg="    dgamma = np.sum(dZ_tilde * Z_hat, axis=0, keepdims=True)\n"),
+    "sum to 0": _bwd(dz=OK_DZ.replace("m * dZ_hat - dZ_hat.sum", "m * dZ_hat + dZ_hat.sum")),
+    "orthogonal to that row of Ẑ": _bwd(dz=OK_DZ.replace(".sum(axis=1, keepdims=True)) /",
+                                                         ".mean(axis=1, keepdims=True)) /")),
+    "dgamma is wrong: with dZ_tilde = Z_hat": _bwd(
+        dg="    dgamma = np.sum(dZ_tilde * cache['Z'], axis=1, keepdims=True)\n"),
+    "dbeta is wrong: with dZ_tilde all ones": _bwd(
+        db="    dbeta = np.sum(gamma * dZ_tilde, axis=1, keepdims=True)\n"),
+    "Z's shape": _bwd(dz=OK_DZ + "    dZ = dZ.T\n"),
+    # the graph form with a factor lost: 1/2 of dσ² (through σ²), 1/m of dμ (through μ)
+    "path through σ² is missing or wrong": BWD_GRAPH.replace("* -0.5 *", "* -1.0 *"),
+    "path through μ is missing or wrong": BWD_GRAPH.replace("+ dmu / m", "+ dmu"),
+    "with cache['epsilon'] inside the square root": _bwd(
+        dz=OK_DZ.replace("np.sqrt(var + eps)", "(np.sqrt(var) + eps)")),
+    "not cache['Z']": BWD_HEAD + "    Z_hat, Z, mu, var, gamma, eps = cache.values()\n"
+                                "    m = dZ_tilde.shape[1]\n" + OK_DB + OK_DG + OK_DZ + BWD_TAIL,
+    "dZ_tilde.shape[1]": _bwd(dz=OK_DZ.replace("m * ", "dZ_tilde.shape[0] * ")),
+    "the keys 'Z', 'Z_hat', 'mu', 'var'": BWD_HEAD + BWD_PRE.replace("cache['epsilon']",
+                                                                   "cache['eps']") + OK_DB + OK_DG
+    + OK_DZ + BWD_TAIL,
 }
 
 
@@ -243,10 +319,57 @@ BWD_STYLES = [
 """,
 ]
 
+BWD_STYLES += [
+    BWD_GRAPH,
+    BWD_HEAD + """
+    Z_hat, var, gamma, eps = cache["Z_hat"], cache["var"], cache["gamma"], cache["epsilon"]
+    m = Z_hat.shape[1]
+    dbeta = np.einsum('ij->i', dZ_tilde)[:, None]
+    dgamma = np.einsum('ij,ij->i', dZ_tilde, Z_hat)[:, None]
+    dZ = (gamma / np.sqrt(var + eps) / m) * (m * dZ_tilde - dbeta - Z_hat * dgamma)
+    return dZ, dgamma, dbeta
+""",
+    # the mean form, dgamma and dbeta reshaped instead of keepdims
+    BWD_HEAD + """
+    Z_hat = cache["Z_hat"]
+    std = np.sqrt(cache["var"] + cache["epsilon"])
+    dZ_hat = dZ_tilde * cache["gamma"]
+    dZ = (dZ_hat - dZ_hat.mean(axis=1, keepdims=True)
+          - Z_hat * (dZ_hat * Z_hat).mean(axis=1, keepdims=True)) / std
+    return dZ, (dZ_tilde * Z_hat).sum(axis=1).reshape(-1, 1), dZ_tilde.sum(axis=1).reshape(-1, 1)
+""",
+    # each unit's Jacobian of Ẑ with respect to its row of Z, written out
+    BWD_HEAD + """
+    n, m = dZ_tilde.shape
+    dZ = np.zeros((n, m))
+    for j in range(n):
+        zh = cache["Z_hat"][j]
+        s = np.sqrt(cache["var"][j, 0] + cache["epsilon"])
+        J = (np.eye(m) - 1.0 / m - np.outer(zh, zh) / m) / s
+        dZ[j] = cache["gamma"][j, 0] * J.T @ dZ_tilde[j]
+    return dZ, np.sum(dZ_tilde * cache["Z_hat"], axis=1, keepdims=True), np.sum(dZ_tilde, axis=1, keepdims=True)
+""",
+    # the cache unpacked in the docstring's order
+    BWD_HEAD + "    Z, Z_hat, mu, var, gamma, eps = cache.values()\n    m = dZ_tilde.shape[1]\n"
+    + OK_DB + OK_DG + OK_DZ + BWD_TAIL,
+    # Ẑ recomputed from the cache's Z, mu and var
+    BWD_HEAD + """
+    Z, mu, var, gamma, eps = cache["Z"], cache["mu"], cache["var"], cache["gamma"], cache["epsilon"]
+    m = Z.shape[1]
+    inv_std = (var + eps) ** -0.5
+    Z_hat = (Z - mu) * inv_std
+    dbeta = dZ_tilde.sum(axis=1, keepdims=True)
+    dgamma = np.sum(Z_hat * dZ_tilde, axis=1, keepdims=True)
+    dZ = gamma * inv_std / m * (m * dZ_tilde - dbeta - Z_hat * dgamma)
+    return dZ, dgamma, dbeta
+""",
+]
 
-@pytest.mark.parametrize("forward", ["not done yet", "ddof=1", "not applied", "mutated"])
+
+@pytest.mark.parametrize("forward", list(FWD_MUTANTS))
 def test_backward_is_judged_alone(forward):
-    """A wrong or unfinished batchnorm_forward never costs batchnorm_backward its points."""
+    """A wrong or unfinished batchnorm_forward (any in the table, a wrong cache among them: Ẑ
+    changed in place, ε kept in var) never costs batchnorm_backward its points."""
     _passes("test_batchnorm_backward", {"batchnorm_forward": FWD_MUTANTS[forward]})
 
 
@@ -271,6 +394,26 @@ RUN_MUTANTS = {
     "not done yet": RUN_HEAD + "    raise NotImplementedError()\n",
     "10 %": RUN_HEAD + "    return momentum * running_mean + mu, momentum * running_var + var\n",
 }
+RUN_MUTANTS |= {
+    "batch VARIANCE": RUN_HEAD + "    return (momentum * running_mean + (1 - momentum) * var,\n"
+                                 "            momentum * running_var + (1 - momentum) * var)\n",
+    "with momentum = 1": RUN_HEAD + "    return (0.9 * running_mean + 0.1 * mu,\n"
+                                    "            0.9 * running_var + 0.1 * var)\n",
+    "changed its argument running_mean": RUN_HEAD + (
+        "    running_mean[:] = momentum * running_mean + (1 - momentum) * mu\n"
+        "    running_var[:] = momentum * running_var + (1 - momentum) * var\n"
+        "    return running_mean, running_var\n"),
+    "mutated in place": RUN_HEAD + (
+        "    np.multiply(running_mean, momentum, out=running_mean)\n"
+        "    return (running_mean + (1 - momentum) * mu,\n"
+        "            momentum * running_var + (1 - momentum) * var)\n"),
+    "toward the batch variance": RUN_HEAD + (
+        "    return (momentum * running_mean + (1 - momentum) * mu,\n"
+        "            momentum * running_var + (1 - momentum) * np.sqrt(var))\n"),
+    "moved [0.5": RUN_HEAD + "    return (running_mean + mu) / 2, (running_var + var) / 2\n",
+    "moved [1. 1.]": RUN_HEAD + "    return mu.copy(), var.copy()\n",
+}
+
 
 RUN_STYLES = [RUN_HEAD + body for body in (
     "    return (running_mean + (1 - momentum) * (mu - running_mean),\n"
@@ -281,6 +424,18 @@ RUN_STYLES = [RUN_HEAD + body for body in (
     "    rm = running_mean.copy()\n    rv = running_var.copy()\n    rm *= momentum\n"
     "    rm += (1 - momentum) * mu\n    rv *= momentum\n    rv += (1 - momentum) * var\n"
     "    return rm, rv\n",
+)]
+
+RUN_STYLES += [RUN_HEAD + body for body in (
+    "    rm = np.add(np.multiply(momentum, running_mean), np.multiply(1 - momentum, mu))\n"
+    "    return rm, np.add(momentum * running_var, (1 - momentum) * var)\n",
+    "    rm = np.empty(running_mean.shape)\n    rv = np.empty(running_var.shape)\n"
+    "    for j in range(running_mean.shape[0]):\n"
+    "        rm[j] = momentum * running_mean[j] + (1 - momentum) * mu[j]\n"
+    "        rv[j] = momentum * running_var[j] + (1 - momentum) * var[j]\n"
+    "    return rm, rv\n",
+    "    a = 1.0 - momentum\n"
+    "    return running_mean * (1 - a) + a * mu, running_var - a * (running_var - var)\n",
 )]
 
 
@@ -308,6 +463,45 @@ INF_STYLES = [INF_HEAD + body for body in (
     "    return scale * Z + (beta - scale * running_mean)\n",
     "    Z_hat = (Z - running_mean) * (running_var + epsilon) ** -0.5\n"
     "    return np.multiply(Z_hat, gamma) + beta\n",
+)]
+
+INF_MUTANTS |= {
+    "divided by running_var + ε, the variance": INF_HEAD
+    + "    return gamma * (Z - running_mean) / (running_var + epsilon) + beta\n",
+    "divide by sqrt(running_var + epsilon)": INF_HEAD
+    + "    return gamma * (Z - running_mean) / np.sqrt(running_var) + beta\n",
+    "must give Z_tilde = β": INF_HEAD
+    + "    return beta * (Z - running_mean) / np.sqrt(running_var + epsilon) + gamma\n",
+    "depends on the other examples": INF_HEAD + """
+    var = np.var(Z, axis=1, keepdims=True)
+    return gamma * (Z - running_mean) / np.sqrt(var + epsilon) + beta
+""",
+    "batch of ONE example": INF_HEAD + """
+    mu = np.mean(Z, axis=1, keepdims=True)
+    return gamma * (Z - mu) / np.sqrt(running_var + epsilon) + beta
+""",
+    "not flattened or transposed": INF_HEAD
+    + "    return gamma.T * (Z - running_mean) / np.sqrt(running_var + epsilon) + beta.T\n",
+    "statistics are used at test time": INF_HEAD + """
+    mu = 0.5 * running_mean + 0.5 * Z.mean(axis=1, keepdims=True)
+    return gamma * (Z - mu) / np.sqrt(running_var + epsilon) + beta
+""",
+    "subtract running_mean": INF_HEAD
+    + "    return gamma * (Z + running_mean) / np.sqrt(running_var + epsilon) + beta\n",
+    "changed its argument Z": INF_HEAD + """
+    Z_hat = np.subtract(Z, running_mean, out=Z)
+    Z_hat /= np.sqrt(running_var + epsilon)
+    return gamma * Z_hat + beta
+""",
+}
+
+INF_STYLES += [INF_HEAD + body for body in (
+    "    out = np.empty(Z.shape)\n    for j in range(Z.shape[1]):\n"
+    "        col = Z[:, j:j + 1]\n"
+    "        out[:, j:j + 1] = gamma * (col - running_mean) / np.sqrt(running_var + epsilon) + beta\n"
+    "    return out\n",
+    "    std = np.sqrt(np.add(running_var, epsilon))\n"
+    "    return gamma * np.divide(np.subtract(Z, running_mean), std) + beta\n",
 )]
 
 

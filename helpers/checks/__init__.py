@@ -432,8 +432,10 @@ def check_weight_scale(fn: Callable, name: str, dims: list[int],
                        want: Callable[[int, int], float],
                        mistakes: list[tuple[str, Callable[[int, int], float]]], seed: int) -> None:
     """Zero biases; weights centred, Gaussian-shaped, with the standard deviation
-    ``want(n_prev, n)`` in every large W^[l]; else the first of ``mistakes`` (why, std) that the
-    weights match is named."""
+    ``want(n_prev, n)`` in every large W^[l] (within five standard errors of a sample standard
+    deviation: tight on large layers, so that a scale off by a few percent, e.g. n^[l-1] + 1,
+    fails where the layer is big enough to tell); else the first of ``mistakes`` (why, std) that
+    the weights of every large layer match is named, or the first layer that is off."""
     p = fn(list(dims), np.random.default_rng(seed))
     check_layer_parameters(p, dims, getattr(fn, "__name__", name))
     for l in range(1, len(dims)):
@@ -442,6 +444,9 @@ def check_weight_scale(fn: Callable, name: str, dims: list[int],
     stds = {l: float(np.std(p[f"W{l}"])) for l in range(1, len(dims)) if np.size(p[f"W{l}"]) >= 5000}
     for l, s in stds.items():
         W = np.asarray(p[f"W{l}"], dtype=float)
+        check(s > 0, f"every weight of W{l} equals {W.flat[0]:.3g}: their standard deviation is 0 "
+              "(an integer division such as 2 // n gives 0: use 2 / n), but the weights must be "
+              "random, rng.standard_normal times the scale")
         check(abs(W.mean()) < 0.1 * s, f"W{l} has mean {W.mean():.3g}, but the weights must be "
               "centred on 0: rng.random draws from [0, 1); use rng.standard_normal")
         # the shape of the law, not only its spread: a Gaussian puts 4.55 % beyond two standard
@@ -450,14 +455,20 @@ def check_weight_scale(fn: Callable, name: str, dims: list[int],
         check(0.03 < beyond < 0.065, f"{beyond:.1%} of the weights of W{l} lie beyond two standard "
               "deviations, but Gaussian numbers put 4.6% there: draw them with rng.standard_normal "
               "(not a uniform distribution)")
-    if all(abs(s / want(dims[l - 1], dims[l]) - 1) < 0.04 for l, s in stds.items()):
+
+    def off(l: int, scale: Callable[[int, int], float]) -> bool:
+        return abs(stds[l] / scale(dims[l - 1], dims[l]) - 1) > 5 / np.sqrt(2 * np.size(p[f"W{l}"]))
+
+    wrong = [l for l in stds if off(l, want)]
+    if not wrong:
         return
     for why, alt in mistakes:
-        if all(abs(s / alt(dims[l - 1], dims[l]) - 1) < 0.04 for l, s in stds.items()):
-            fail(f"{name}: the standard deviations of your weights match {why}")
-    l, s = next(iter(stds.items()))
-    fail(f"{name}: the standard deviation of W{l} (shape {np.shape(p[f'W{l}'])}) is {s:.4g}, but "
-         f"it should be {want(dims[l - 1], dims[l]):.4g}")
+        check(not all(not off(l, alt) for l in stds),
+              f"{name}: the standard deviations of your weights match {why}")
+    l = wrong[0]
+    fail(f"{name}: the standard deviation of W{l} (shape {np.shape(p[f'W{l}'])}, n^[{l - 1}] = "
+         f"{dims[l - 1]}, n^[{l}] = {dims[l]}) is {stds[l]:.4g}, but it should be "
+         f"{want(dims[l - 1], dims[l]):.4g}")
 
 
 # ---------------------------------------------------------------- optimizer states (notebook 05)
@@ -529,9 +540,14 @@ def core_gradients(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, np.nda
 
 def check_gradient_dict(grads: Any, parameters: Mapping[str, Any],
                         what: str = "the returned grads") -> dict[str, np.ndarray]:
-    """``grads`` holds exactly "d" + each parameter's name, each shaped like its parameter;
-    returned as float arrays (checked before any indexing: no KeyError)."""
-    check_keys(grads, ["d" + k for k in parameters], what)
+    """``grads`` holds exactly "d" + each parameter's name, each shaped like its parameter, and
+    at most the intermediate gradients a backward pass may also keep ("dA1", "dZ2", …); returned
+    as float arrays, the parameters' gradients only (checked before any indexing: no KeyError)."""
+    check(isinstance(grads, Mapping), f"{what} should be a dict with keys "
+          f"{sorted('d' + k for k in parameters)}, got {type(grads).__name__}")
+    intermediate = [k for k in grads if re.fullmatch(r"d[AZ]\d+", str(k))]
+    check_keys({k: v for k, v in grads.items() if k not in intermediate},
+               ["d" + k for k in parameters], what)
     return {"d" + k: check_shape(grads["d" + k], np.shape(v), f"grads['d{k}']", f"shaped like {k}")
             for k, v in parameters.items()}
 

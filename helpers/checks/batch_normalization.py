@@ -23,10 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks import Snapshot, as_array, check
+from helpers.checks import Snapshot, as_array, check, shares_memory
 
-FORWARD_HINTS = {"ValueError": "statistics of shape (n, 1) (keepdims=True) broadcast over the m "
-                 "columns"}
+FORWARD_HINTS = {"ValueError": "arrays of shape (n, 1), one value per unit (μ and σ² with "
+                 "keepdims=True, γ and β as given), broadcast over the m columns of Z; a flattened "
+                 "(n,) or transposed (1, n) one does not, and γ multiplies element-wise (*, not @)"}
+BACKWARD_HINTS = {"KeyError": "the cache holds exactly the keys 'Z', 'Z_hat', 'mu', 'var', "
+                  "'gamma' and 'epsilon' (batchnorm_forward's docstring): read those"}
+INFERENCE_HINTS = {"ValueError": "running_mean, running_var, γ and β have shape (n, 1), one value "
+                   "per unit, and broadcast over the m columns of Z as they are (not flattened "
+                   "or transposed; γ multiplies element-wise, *, not @)"}
 
 
 def _name(fn: Any) -> str:
@@ -146,8 +152,18 @@ def check_epsilon_inside_root(batchnorm_forward: Callable, batch: Batch,
     """With γ = 1, β = 0 and a large ε, a row of standard deviation σ comes out with the
     standard deviation σ / sqrt(σ² + ε)."""
     ones, zeros = np.ones_like(batch.gamma), np.zeros_like(batch.beta)
-    out, _ = forward_outputs(batchnorm_forward, batch.Z, ones, zeros, epsilon)
+    out, cache = forward_outputs(batchnorm_forward, batch.Z, ones, zeros, epsilon)
+    check(not np.allclose(out, 1.0), "with γ = 1 and β = 0 every value of Z_tilde is 1: γ and β "
+          "are swapped. Z_tilde = γ Ẑ + β (γ multiplies, β is added)")
+    check(np.allclose(out.mean(axis=1), 0, atol=1e-6), "with γ = 1 and β = 0 each row of Z_tilde "
+          f"must have mean 0, got {np.round(out.mean(axis=1), 4)}: subtract each unit's mean, "
+          "then Z_tilde = γ Ẑ + β")
+    check(not np.allclose(as_array(cache["var"], "cache['var']"), batch.sd ** 2 + epsilon),
+          "cache['var'] holds σ² + ε: keep the variance σ² itself in var (the backward pass adds "
+          "ε again); ε is added only inside the square root")
     got, sd = out.std(axis=1, keepdims=True), batch.sd
+    check(not np.allclose(got, sd / (sd ** 2 + epsilon)), "Z - μ is divided by σ² + ε, the "
+          "variance: divide by its square root, sqrt(σ² + ε), the standard deviation")
     check(not np.allclose(got, sd / (sd + epsilon)),
           "ε is outside the square root: divide by sqrt(σ² + ε), not by sqrt(σ²) + ε")
     want = sd / np.sqrt(sd ** 2 + epsilon)
@@ -156,9 +172,10 @@ def check_epsilon_inside_root(batchnorm_forward: Callable, batch: Batch,
           f"{np.round(got.ravel(), 4)}: use the epsilon argument, inside the square root")
 
 
-def check_gamma_beta_applied(Z_tilde: np.ndarray, batch: Batch) -> None:
+def check_gamma_beta_applied(Z_tilde: np.ndarray, batch: Batch,
+                             cache: Mapping | None = None) -> None:
     """Z_tilde (n, m), made with a tiny ε, is γ Ẑ + β: each row has mean β and standard
-    deviation |γ| (Ẑ is the batch's U)."""
+    deviation |γ| (Ẑ is the batch's U); and the cache of that call still holds Ẑ."""
     U, gamma, beta = batch.U, batch.gamma, batch.beta
     check(not (np.allclose(Z_tilde, U, atol=1e-6) or np.allclose(Z_tilde, np.sign(gamma) * U,
                                                                  atol=1e-6)),
@@ -170,6 +187,18 @@ def check_gamma_beta_applied(Z_tilde: np.ndarray, batch: Batch) -> None:
           f"(β = {beta.ravel()}, γ = {gamma.ravel()}), got means "
           f"{np.round(Z_tilde.mean(axis=1), 3)} and standard deviations "
           f"{np.round(Z_tilde.std(axis=1), 3)}")
+    if cache is not None:
+        kept = cache.get("Z_hat")
+        Z_hat = as_array(kept, "cache['Z_hat']")
+        check(np.allclose(Z_hat, U, atol=1e-6) or not shares_memory(kept, Z_tilde),
+              "Z_tilde and cache['Z_hat'] are the same array: Ẑ was changed in place into γ Ẑ + "
+              "β (e.g. Z_tilde = Z_hat; Z_tilde *= gamma), so the cache no longer holds Ẑ for the "
+              "backward pass. Compute Z_tilde = gamma * Z_hat + beta as a new array")
+        check(Z_hat.shape == U.shape and np.allclose(Z_hat, U, atol=1e-6),
+              "cache['Z_hat'] must hold Ẑ = (Z - μ) / sqrt(σ² + ε) (each row of mean 0 and "
+              "standard deviation 1), which the backward pass uses; your Z_tilde is right but the "
+              "Z_hat you keep is not Ẑ: store Ẑ itself in Z_hat (not Z - μ, nor changed "
+              "afterwards) and compute Z_tilde as a new array")
 
 
 # ---------------------------------------------------------------- batchnorm_backward
@@ -210,6 +239,9 @@ def check_dgamma_dbeta(batchnorm_backward: Callable, cache: dict) -> None:
     m = Z_hat.shape[1]
     _, dg_1, db_1 = backward_outputs(batchnorm_backward, np.ones_like(Z_hat), cache)
     _, dg_h, db_h = backward_outputs(batchnorm_backward, Z_hat.copy(), cache)
+    check(not (np.allclose(dg_1, m) and np.allclose(db_h, m * var / (var + eps))),
+          "dgamma and dbeta are swapped: dβ adds up dZ_tilde over the examples, dγ adds up "
+          "dZ_tilde * Z_hat")
     check(np.allclose(db_1, m) and np.allclose(db_h, 0, atol=1e-9),
           f"dbeta is wrong: with dZ_tilde all ones (J = the sum of Z_tilde, which grows by m = "
           f"{m} when a unit's β grows by 1) each unit's dβ must be {m}, got "
@@ -219,7 +251,7 @@ def check_dgamma_dbeta(batchnorm_backward: Callable, cache: dict) -> None:
           f"dgamma is wrong: with dZ_tilde = Z_hat each unit's dγ must be the sum of Ẑ², about "
           f"m = {m}, got {np.round(dg_h.ravel(), 4)}; and with dZ_tilde all ones it must be 0 "
           f"(Ẑ sums to 0), got {np.round(dg_1.ravel(), 4)}. Each unit's dγ adds up "
-          "dZ_tilde * Z_hat over the examples")
+          "dZ_tilde * Z_hat over the examples (cache['Z_hat'], not cache['Z'])")
 
 
 def direct_path(dZ_tilde: np.ndarray, gamma: np.ndarray, sigma2: np.ndarray,
@@ -240,7 +272,8 @@ def check_paths_through_mu_and_var(dZ: np.ndarray, dZ_tilde: np.ndarray, cache: 
     check(np.allclose(dZ.sum(axis=1), 0, atol=1e-8),
           "each row of dZ must sum to 0 (shifting a unit's Z for every example changes nothing "
           f"after subtracting μ), got row sums {np.round(dZ.sum(axis=1), 4)}: the path through "
-          "μ is missing or wrong")
+          "μ is missing or wrong (its sums run over the examples, axis=1, and m is their "
+          "number, dZ_tilde.shape[1])")
     along = (dZ * Z_hat).sum(axis=1)
     check(np.allclose(along, 0, atol=1e-6),
           "each row of dZ must be orthogonal to that row of Ẑ (scaling a unit's Z changes "
@@ -261,6 +294,11 @@ def check_direct_path(batchnorm_backward: Callable, batch: Batch, epsilon: float
     direct = direct_path(G, batch.gamma, batch.sd ** 2, epsilon)
     check(not np.allclose(dZ, m * direct),
           "dZ is m times too large: the compact form divides by m sqrt(σ² + ε)")
+    check(not np.allclose(dZ, direct / m),
+          "dZ is m times too small: divide by m only once (the compact form divides the whole "
+          "bracket by m sqrt(σ² + ε); the mean form divides by sqrt(σ² + ε) alone)")
+    check(not np.allclose(dZ, direct / batch.gamma),
+          "dZ lacks the factor γ: the gradient reaches Ẑ as dẐ = γ dZ_tilde, since Z_tilde = γ Ẑ + β")
     check(np.allclose(dZ, direct),
           "for a dZ_tilde that moves neither μ nor σ² (its rows sum to 0 and are orthogonal to "
           "Ẑ), dZ must be γ dZ_tilde / sqrt(σ² + ε) — with cache['epsilon'] inside the square "
@@ -291,11 +329,15 @@ def checked_update(update_running_stats: Callable, running_mean: np.ndarray,
     return new_mean, new_var
 
 
+OTHER_STATISTIC = {"mean": "variance", "variance": "mean"}
+
+
 def check_fraction_moved(new: np.ndarray, old: np.ndarray, batch: np.ndarray, momentum: float,
-                         what: str, batch_mean: np.ndarray | None = None) -> None:
+                         what: str, other: np.ndarray | None = None) -> None:
     """The running ``what`` ("mean" or "variance"; (n, 1) arrays) moved the fraction
     1 - momentum of the way from its ``old`` value toward the ``batch``'s, and not at all where
-    they are equal. batch_mean: for the variance, the batch's mean (averaged by mistake)."""
+    they are equal. other: the batch's other statistic (the variance for the mean and the
+    mean for the variance), averaged by mistake."""
     moving = ~np.isclose(batch, old)
     moved = (new - old)[moving] / (batch - old)[moving]
     share, stays = f"{100 * (1 - momentum):.0f} %", f"{100 * momentum:.0f} %"
@@ -304,12 +346,12 @@ def check_fraction_moved(new: np.ndarray, old: np.ndarray, batch: np.ndarray, mo
           f"swapped: momentum is the weight of the OLD running value, so with momentum = "
           f"{momentum} the average moves only {share} of the way toward the batch's {what} (yours "
           f"moved {stays})")
-    if batch_mean is not None:
-        toward_mean = moving & ~np.isclose(batch_mean, old)
-        moved_to_mean = (new - old)[toward_mean] / (batch_mean - old)[toward_mean]
-        with_mean = toward_mean.any() and np.allclose(moved_to_mean, 1 - momentum)
-        check(not with_mean, f"the running {what} is averaged with the batch MEAN: average it "
-              f"with the batch {what}")
+    if other is not None:
+        toward = moving & ~np.isclose(other, old)
+        moved_to_other = (new - old)[toward] / (other - old)[toward]
+        with_other = toward.any() and np.allclose(moved_to_other, 1 - momentum)
+        check(not with_other, f"the running {what} is averaged with the batch "
+              f"{OTHER_STATISTIC[what].upper()}: average it with the batch {what}")
     check(np.allclose(moved, 1 - momentum), f"with momentum = {momentum} the running {what} must "
           f"move {share} of the way from its old value toward the batch {what}; it moved "
           f"{np.round(moved.ravel(), 3)} of the way")
@@ -378,6 +420,9 @@ def check_running_normalization(batchnorm_inference: Callable,
           "normalizing (γ Ẑ + β)")
     at_sd = inference_output(batchnorm_inference, r_mean + np.sqrt(r_var + eps), **learned)
     root_plus_eps = np.sqrt(r_var) + eps             # what ε outside the root divides by
+    check(not np.allclose(at_sd, gamma / np.sqrt(r_var + eps) + beta),
+          "Z - running_mean is divided by running_var + ε, the variance: divide by its square "
+          "root, sqrt(running_var + ε)")
     check(not np.allclose(at_sd, gamma * np.sqrt(r_var + eps) / root_plus_eps + beta),
           "ε is outside the square root: divide by sqrt(running_var + ε), not by "
           "sqrt(running_var) + ε")

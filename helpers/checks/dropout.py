@@ -83,6 +83,11 @@ def check_masks(out: dict[str, Any], case: ForwardCase) -> None:
     m, kp = case.X.shape[1], case.keep_prob
     n1, n2 = case.parameters["W1"].shape[0], case.parameters["W2"].shape[0]
     D1, D2 = out["D1"], out["D2"]
+    for l in (1, 2):
+        D, A = np.asarray(out[f"D{l}"], dtype=float), np.asarray(out[f"A{l}"], dtype=float)
+        check(np.isin(D, (0.0, 1.0)).all() or not np.isin(A, (0.0, 1.0)).all(), f"the cache holds "
+              f"A{l} where D{l} belongs and D{l} where A{l} belongs: keep the docstring's order "
+              "(Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)")
     for name, D, shape in (("D1", D1, (n1, m)), ("D2", D2, (n2, m))):
         check(np.shape(D) == shape, f"{name} has shape {np.shape(D)} but the masks have the wrong "
               f"shape: one coin per unit AND per example, {name} must be shaped like its layer's "
@@ -92,16 +97,35 @@ def check_masks(out: dict[str, Any], case: ForwardCase) -> None:
     kept = (np.sum(D1) + np.sum(D2)) / (D1.size + D2.size)
     tol = 4 * np.sqrt(kp * (1 - kp) / (D1.size + D2.size)) + 1e-9
     check(not (abs(kept - (1 - kp)) < tol and abs(kept - kp) >= tol),
-          f"your masks keep {kept:.3f} of the units, about 1 - keep_prob: the comparison is "
-          "inverted - keep a unit when rng.random(...) < keep_prob")
+          f"your masks keep {kept:.3f} of the units, about 1 - keep_prob: keep_prob is the "
+          "probability of KEEPING a unit, D = rng.random(shape) < keep_prob (a comparison inverted "
+          "to > keep_prob, or < 1 - keep_prob, keeps the others)")
     check(abs(kept - kp) < tol, f"your masks keep a fraction {kept:.3f} of the units but "
           f"keep_prob is {kp}")
 
 
 def check_no_dropout_on_input(out: dict[str, Any], case: ForwardCase) -> None:
     """Z1 = W1 X + b1 with the untouched X."""
-    check(np.allclose(out["Z1"], out["W1"] @ case.X + out["b1"]),
-          "Z1 is not W1 X + b1: don't apply dropout to the input layer X, only to A1 and A2")
+    _check_linear(out, 1, case.X, case.keep_prob,
+                  "don't apply dropout to the input layer X, only to A1 and A2")
+
+
+def _check_linear(out: dict[str, Any], l: int, A_prev: np.ndarray, keep_prob: float,
+                  advice: str) -> None:
+    """Z^[l] in the cache is W^[l] A^[l-1] + b^[l], before any dropout: a Z masked with D^[l]
+    is told so, any other with ``advice``."""
+    Z, D = np.asarray(out[f"Z{l}"]), np.asarray(out[f"D{l}"], dtype=float)
+    prev = "X" if l == 1 else f"A{l - 1}"
+    linear = out[f"W{l}"] @ A_prev + out[f"b{l}"]
+    if np.allclose(Z, linear):
+        return
+    kept = D.astype(bool) if np.shape(D) == np.shape(Z) else None
+    masked = kept is not None and bool(np.all(Z[~kept] == 0)) and np.allclose(
+        Z[kept] * keep_prob, linear[kept])
+    check(not masked, f"Z{l} in the cache is masked: keep Z{l} = W{l} {prev} + b{l} as it is and "
+          f"apply dropout to A{l} = relu(Z{l}) (the result is the same, but the cache holds the "
+          f"linear output Z{l})")
+    check(False, f"Z{l} is not W{l} {prev} + b{l}: {advice}")
 
 
 def check_inverted_dropout(out: dict[str, Any], case: ForwardCase) -> None:
@@ -117,11 +141,13 @@ def check_inverted_dropout(out: dict[str, Any], case: ForwardCase) -> None:
           "too small: did you divide by keep_prob after applying the mask?")
     check(not (kp < 1 and abs(ratio - 1 / kp) < tol), "the mean activation of A1 is 1/keep_prob "
           "times too large: you divided by keep_prob twice")
+    check(not (kp < 1 and abs(ratio - kp * kp) < tol), "the mean activation of A1 is keep_prob^2 "
+          "times too small: you multiplied by keep_prob; divide by it (inverted dropout)")
     check(abs(ratio - 1) < tol, f"the mean of A1 after dropout is {ratio:.3f} times its mean "
           "without dropout; inverted dropout keeps it the same")
     _check_thinned(c["A1"], c["D1"], R1, 1, kp)
-    check(np.allclose(c["Z2"], c["W2"] @ c["A1"] + c["b2"]), "Z2 must be W2 A1 + b2 with A1 AFTER "
-          "dropout (the next layer sees the thinned layer)")
+    _check_linear(c, 2, c["A1"], kp, "Z2 must be W2 A1 + b2 with A1 AFTER dropout (the next layer "
+                  "sees the thinned layer)")
     _check_thinned(c["A2"], c["D2"], _relu(c["Z2"]), 2, kp)
     check(np.allclose(c["Z3"], c["W3"] @ c["A2"] + c["b3"]),
           "Z3 must be W3 A2 + b3 with A2 after dropout")
@@ -130,7 +156,8 @@ def check_inverted_dropout(out: dict[str, Any], case: ForwardCase) -> None:
 def _check_thinned(A: np.ndarray, D: Any, relu_Z: np.ndarray, l: int, keep_prob: float) -> None:
     """Layer l after dropout: 0 where D is 0, relu(Z) / keep_prob where D is 1."""
     kept = np.asarray(D, dtype=bool)
-    check(np.all(A[~kept] == 0), f"a dropped unit (D{l} = 0) must output 0 in A{l}")
+    check(np.all(A[~kept] == 0), f"a dropped unit (D{l} = 0) must output 0 in A{l} (the A{l} in "
+          "the cache is the activation after dropout: masked, then divided by keep_prob)")
     check(np.allclose(A[kept] * keep_prob, relu_Z[kept]),
           f"a kept unit of A{l} must be its ReLU activation divided by keep_prob")
 
@@ -151,6 +178,21 @@ def check_masks_come_from_rng(forward: Callable, case: ForwardCase, out: dict[st
         other = run_forward(forward, case, seed_offset=3)
         check(not np.array_equal(other["D1"], out["D1"]),
               "different generators gave the same masks: draw them from the rng argument")
+
+
+def check_d1_drawn_first(forward: Callable, case: ForwardCase, out: dict[str, Any]) -> None:
+    """The docstring's order, D1 first, then D2, without pinning the rng call: D1 is then drawn
+    before anything that depends on layer 2, so the same generator gives the same D1 when only
+    layer 2 grows (five more units, whose outgoing weights are 0)."""
+    p = case.parameters
+    r = np.random.default_rng(case.seed + 5)
+    grown = {**p, "W2": np.vstack([p["W2"], r.normal(size=(5, p["W2"].shape[1]))]),
+             "b2": np.vstack([p["b2"], np.zeros((5, 1))]),
+             "W3": np.hstack([p["W3"], np.zeros((p["W3"].shape[0], 5))])}
+    again = run_forward(forward, case._replace(parameters=grown))
+    check(np.array_equal(np.asarray(again["D1"]), np.asarray(out["D1"])), "D1 changed when only "
+          "layer 2 grew (same generator): draw D1 first, then D2, as the docstring says (D1 "
+          "right after A1, from the rng)")
 
 
 # ---------------------------------------------------------------- backward_propagation_with_dropout
@@ -226,6 +268,9 @@ def check_division_by_keep_prob(backward: Callable, case: BackwardCase) -> None:
     g5 = run_backward(backward, case.X, case.Y, case.cache, 0.5)
     for k, want in (("db2", 2.0), ("db1", 4.0)):
         r = _ratio(g5[k], g1[k])
+        check(np.allclose(g5[k], r * g1[k], rtol=1e-6, atol=1e-12), f"with the same cache, {k} "
+              f"at keep_prob = 0.5 is not a multiple of {k} at keep_prob = 1: are you drawing new "
+              "masks? Use D1 and D2 from the cache (only the division by keep_prob changes)")
         if abs(r - want) < 1e-6 * want:
             continue
         check(abs(r - 1) >= 1e-6, f"{k} does not change with keep_prob: divide dA1 and dA2 by "

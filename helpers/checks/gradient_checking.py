@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from helpers.checks import (
+    CheckFailed,
     Snapshot,
     as_array,
     check,
@@ -37,35 +38,65 @@ _SWAP_HINT = (" (this check swaps in J = x theta^3: make sure gradient_check_1d 
 
 def one_number(d: Any, function: str) -> float:
     """``d`` as a float, or a sentence saying that ``function`` should return one finite number."""
+    check(not isinstance(d, (bool, np.bool_)), f"{function} returned {d!r}: return the difference "
+          "itself (a number), not the result of comparing it with a threshold")
     a = as_array(d, f"what {function} returns")
     check(a.ndim == 0 and np.isfinite(a), f"{function} should return one finite number, got {d!r}")
     return float(a)
 
 
-def check_1d_on_the_notebook_cost(check_1d: Callable, x: float, theta: float) -> None:
-    """With the notebook's J = theta x and its (correct) derivative: one finite number, never
-    negative, tiny (< 1e-7)."""
-    d = one_number(check_1d(x, theta), "gradient_check_1d")
+QUADRATIC = (lambda x, theta: x * theta**2, lambda x, theta: 2 * x * theta)  # J, dJ/dtheta
+
+
+def check_1d_on_a_quadratic_cost(check_1d: Callable, namespace: MutableMapping[str, Any],
+                                 x: float, theta: float) -> None:
+    """With J = x theta^2 and its correct derivative 2 x theta swapped in for the learner's two
+    1-D functions (so that a mistake in those costs no points here; a centred difference is
+    exact on a quadratic, as on the notebook's J = theta x): one finite number, never negative,
+    tiny (< 1e-7)."""
+    d = with_1d_cost(check_1d, namespace, QUADRATIC, x, theta)
     check(d >= 0, "the difference is a ratio of norms (absolute values), so it is never "
           f"negative; got {d:.3g}")
-    check(d < 1e-7, "for J = theta * x and a correct derivative the difference should be tiny "
-          f"(< 1e-7), got {d:.3g}"
-          + ("; about 1/3 means gradapprox is twice too big: divide J_plus - J_minus by "
-             "2 * epsilon" if abs(d - 1 / 3) < 0.02 else ""))
+    check(d < 1e-7, "for J = x theta^2 and its correct derivative the difference should be tiny "
+          f"(< 1e-7), got {d:.3g}" + (_size_hint(d, "J_plus - J_minus") or _unexplained(check_1d)))
+
+
+def _size_hint(d: float, change: str) -> str:
+    """What a difference of about 1/3, about 1 or above 1 (with correct gradients) tells."""
+    if abs(d - 1 / 3) < 0.02:
+        return f"; about 1/3 means gradapprox is twice too big: divide {change} by 2 * epsilon"
+    if abs(d - 1) < 1e-3:
+        return ("; about 1 means gradapprox is (nearly) zero next to grad: check the parentheses, "
+                f"({change}) / (2 * epsilon) (`/ 2 * epsilon` multiplies by epsilon), that J_plus "
+                "and J_minus are the costs at the nudged parameters, and that gradapprox holds "
+                "floats")
+    if d > 1:
+        return ("; a relative difference is at most 1 (|a - b| <= |a| + |b|): put the denominator "
+                "in parentheses, |grad - gradapprox| / (|grad| + |gradapprox|), and give grad and "
+                "gradapprox the same shape (an (n, 1) minus an (n,) array is an (n, n) matrix)")
+    return ""
+
+
+def with_1d_cost(check_1d: Callable, namespace: MutableMapping[str, Any],
+                 cost: tuple[Callable, Callable], x: float, theta: float,
+                 **kwargs: Any) -> float:
+    """``check_1d(x, theta, **kwargs)`` while ``namespace`` (the notebook's globals) holds
+    ``cost`` = (J, its derivative) as forward_propagation_1d and backward_propagation_1d; the
+    learner's two functions are put back afterwards."""
+    saved = {name: namespace[name] for name in ONE_D}
+    namespace.update(zip(ONE_D, cost))
+    try:
+        return one_number(check_1d(x, theta, **kwargs), "gradient_check_1d")
+    finally:
+        namespace.update(saved)
 
 
 def on_cubic_cost(check_1d: Callable, namespace: MutableMapping[str, Any], x: float,
                   theta: float, epsilon: float, wrong_by: float) -> float:
-    """``check_1d(x, theta, epsilon=epsilon)`` while ``namespace`` (the notebook's globals) holds
-    J = x theta^3 as forward_propagation_1d and ``wrong_by`` times its derivative as
-    backward_propagation_1d; the learner's two functions are put back afterwards."""
-    saved = {name: namespace[name] for name in ONE_D}
-    namespace[ONE_D[0]] = lambda x, theta: x * theta**3
-    namespace[ONE_D[1]] = lambda x, theta: wrong_by * 3 * x * theta**2
-    try:
-        return one_number(check_1d(x, theta, epsilon=epsilon), "gradient_check_1d")
-    finally:
-        namespace.update(saved)
+    """``check_1d(x, theta, epsilon=epsilon)`` on J = x theta^3 with ``wrong_by`` times its
+    derivative (see :func:`with_1d_cost`)."""
+    cubic = (lambda x, theta: x * theta**3, lambda x, theta: wrong_by * 3 * x * theta**2)
+    return with_1d_cost(check_1d, namespace, cubic, x, theta, epsilon=epsilon)
 
 
 def cubic_cost_differences(x: float, theta: float, epsilon: float,
@@ -79,6 +110,16 @@ def cubic_cost_differences(x: float, theta: float, epsilon: float,
     one_sided = x * (3 * theta**2 + 3 * theta * epsilon + epsilon**2)
     return (abs(grad - centred) / (abs(grad) + abs(centred)),
             abs(grad - one_sided) / (abs(grad) + abs(one_sided)), grad, centred)
+
+
+def _unexplained(check_1d: Callable) -> str:
+    """The closing hint when a 1-D result matches no known mistake: the swap, if gradient_check_1d
+    does not call both 1-D functions, else each part of the formula."""
+    if set(uses(check_1d, names=ONE_D)) != set(ONE_D):
+        return _SWAP_HINT
+    return ("; check each part: gradapprox = (J(theta + epsilon) - J(theta - epsilon)) / "
+            "(2 epsilon), grad = backward_propagation_1d(x, theta), and the relative difference "
+            "|grad - gradapprox| / (|grad| + |gradapprox|)")
 
 
 def check_1d_wrong_derivative(check_1d: Callable, namespace: MutableMapping[str, Any],
@@ -98,11 +139,13 @@ def check_1d_wrong_derivative(check_1d: Callable, namespace: MutableMapping[str,
                  "; take the absolute values (norms) of grad - gradapprox, grad and gradapprox"))
     which = first_match(got, {"|grad - gradapprox| / |grad|": abs(g - a) / abs(g),
                               "|grad - gradapprox| / |gradapprox|": abs(g - a) / abs(a),
-                              "|grad - gradapprox| alone": abs(g - a)}, rtol=1e-4)
+                              "|grad - gradapprox| alone": abs(g - a),
+                              "squared values, (grad - gradapprox)^2 / (grad^2 + gradapprox^2)":
+                                  (g - a) ** 2 / (g * g + a * a)}, rtol=1e-4)
     check(False, f"when backprop's derivative is {wrong_by:g} times the true one the relative "
           f"difference is {want:.4f}, you got {got:.4f}"
           + (f": you computed {which}; divide by |grad| + |gradapprox| (the sum of both norms)"
-             if which else _SWAP_HINT))
+             if which else _unexplained(check_1d)))
 
 
 def check_1d_centred_difference(check_1d: Callable, namespace: MutableMapping[str, Any],
@@ -110,7 +153,17 @@ def check_1d_centred_difference(check_1d: Callable, namespace: MutableMapping[st
     """On J = x theta^3 with its true derivative and a large ``epsilon``, the difference that a
     centred slope leaves (a one-sided slope leaves another)."""
     got = on_cubic_cost(check_1d, namespace, x, theta, epsilon, 1.0)
-    want, one_sided, _, _ = cubic_cost_differences(x, theta, epsilon, 1.0)
+    want, one_sided, _, centred = cubic_cost_differences(x, theta, epsilon, 1.0)
+    if np.isclose(got, want, rtol=1e-4, atol=1e-12):
+        return
+    other = on_cubic_cost(check_1d, namespace, x, theta, epsilon / 10, 1.0)
+    check(got != other, f"with J = x theta^3 your difference is {got:.3e} with epsilon = "
+          f"{epsilon:g} and with epsilon = {epsilon / 10:g}: it does not depend on epsilon. Use "
+          "the epsilon argument (not a fixed 1e-7) for the nudges and in 2 * epsilon")
+    shifted = 3 * x * (theta + epsilon) ** 2  # backprop's derivative at theta + epsilon
+    check(not np.isclose(got, abs(shifted - centred) / (abs(shifted) + abs(centred)), rtol=1e-3),
+          "your difference is what grad evaluated at theta + epsilon gives: grad is "
+          "backward_propagation_1d(x, theta), at theta itself")
     check(np.isclose(got, want, rtol=1e-4, atol=1e-12),
           f"with J = x theta^3 and epsilon = {epsilon:g} the centred difference gives {want:.3e}, "
           f"you got {got:.3e}"
@@ -118,7 +171,7 @@ def check_1d_centred_difference(check_1d: Callable, namespace: MutableMapping[st
              "J(theta + epsilon) - J(theta - epsilon) over 2 epsilon"
              if np.isclose(got, one_sided, rtol=1e-3) else
              "; a relative difference is never negative: take the norms |.| of grad - gradapprox, "
-             "grad and gradapprox" if got < 0 else _SWAP_HINT))
+             "grad and gradapprox" if got < 0 else _unexplained(check_1d)))
 
 
 # ---------------------------------------------------------------- gradient_check_n
@@ -142,7 +195,16 @@ def run_gradient_check(check_n: Callable, parameters: dict, gradients: dict, X: 
     parameters and gradients exactly as they were (a nudge undone by arithmetic is not exact)."""
     args = Snapshot(gradients=gradients)
     before = copy.deepcopy(parameters)
-    d = one_number(check_n(parameters, gradients, X, Y, **kwargs), "gradient_check_n")
+    try:
+        out = check_n(parameters, gradients, X, Y, **kwargs)
+    except Exception as exc:
+        if not _raised_in(exc, "forward_propagation_n"):
+            raise
+        raise CheckFailed(f"the given forward_propagation_n raised {type(exc).__name__} ({exc}) "
+                          "when your gradient_check_n called it: pass it the X and Y arguments "
+                          "(not other data) and a parameters dict made by vector_to_dictionary("
+                          "theta_plus, layout)") from None
+    d = one_number(out, "gradient_check_n")
     check(sorted(parameters) == sorted(before),
           f"gradient_check_n changed the keys of parameters: {sorted(parameters)}")
     for k in before:
@@ -153,6 +215,17 @@ def run_gradient_check(check_n: Callable, parameters: dict, gradients: dict, X: 
               "exactly)")
     args.check_unchanged("gradient_check_n", "leave gradients as they are")
     return d
+
+
+def _raised_in(exc: BaseException, function: str) -> bool:
+    """Whether the exception was raised inside ``function`` (a frame of that name on its
+    traceback)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == function:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def check_writes_its_own_loop(check_n: Callable) -> None:
@@ -166,12 +239,12 @@ def check_correct_gradients_pass(check_n: Callable, X: np.ndarray, Y: np.ndarray
     """With the true gradients the difference is not negative and below 1e-7."""
     d = run_gradient_check(check_n, parameters, true_gradients(parameters, X, Y), X, Y)
     check(d >= 0, f"the difference is a ratio of norms, so it is never negative; got {d:.3g}")
-    check(d < 1e-7, f"with correct gradients the difference should be below 1e-7, got {d:.3g}. "
-          + ("About 1/3 means gradapprox is twice (or half) what it should be: divide by "
-             "2 * epsilon. " if abs(d - 1 / 3) < 0.02 else "")
-          + "Nudge one coordinate at a time: theta_plus and theta_minus are separate copies of "
-          "theta (np.copy) with only entry i changed, gradapprox[i] = (J_plus - J_minus) / "
-          "(2 epsilon), and grad = gradients_to_vector(gradients, layout) (the same order as theta)")
+    check(d < 1e-7, f"with correct gradients the difference should be below 1e-7, got {d:.3g}"
+          + _size_hint(d, "J_plus - J_minus") + ". Nudge one coordinate at a time, for every i "
+          "in range(num_parameters) (no early return inside the loop): theta_plus and "
+          "theta_minus are separate copies of theta (np.copy) with only entry i changed, "
+          "gradapprox[i] = (J_plus - J_minus) / (2 epsilon), and grad = gradients_to_vector("
+          "gradients, layout) (the same order as theta)")
 
 
 def _flat(G: dict) -> np.ndarray:
@@ -188,17 +261,23 @@ def check_relative_difference(check_n: Callable, X: np.ndarray, Y: np.ndarray,
     d = run_gradient_check(check_n, parameters, wrong, X, Y)
     g, a = _flat(wrong), _flat(true)
     n, ng, na = np.linalg.norm(g - a), np.linalg.norm(g), np.linalg.norm(a)
+    n1, ng1, na1 = np.linalg.norm(g - a, 1), np.linalg.norm(g, 1), np.linalg.norm(a, 1)
     which = first_match(d, {"||grad - gradapprox|| / ||grad||": n / ng,
                             "||grad - gradapprox|| / ||gradapprox||": n / na,
                             "||grad - gradapprox|| alone": n,
                             "||grad - gradapprox|| / ||grad + gradapprox||": n / np.linalg.norm(g + a),
-                            "squared norms": n**2 / (ng**2 + na**2)}, rtol=1e-3)
+                            "squared norms": n**2 / (ng**2 + na**2),
+                            "a squared numerator, ||grad - gradapprox||^2": n**2 / (ng + na),
+                            "1-norms (ord=1, the sum of absolute values)": n1 / (ng1 + na1),
+                            "a 1-norm in the numerator": n1 / (ng + na),
+                            "1-norms in the denominator": n / (ng1 + na1)}, rtol=1e-3)
     want = n / (ng + na)
     check(np.isclose(d, want, rtol=1e-3),
           f"for gradients with dW2 50% too big and db1 shifted, the relative difference is "
           f"{want:.5f}, you got {d:.5f}"
-          + (f": you computed {which}; divide by ||grad||_2 + ||gradapprox||_2 (the sum of both "
-             "norms)" if which else ": check that gradapprox[i] nudges only entry i, and that grad "
+          + (f": you computed {which}; the formula is ||grad - gradapprox||_2 / (||grad||_2 + "
+             "||gradapprox||_2), 2-norms (np.linalg.norm(v)) throughout, the sum of both norms "
+             "below" if which else ": check that gradapprox[i] nudges only entry i, and that grad "
              "is gradients_to_vector(gradients, layout)"))
 
 
@@ -221,11 +300,32 @@ def check_centred_difference(check_n: Callable, X: np.ndarray, Y: np.ndarray,
 
 
 # ---------------------------------------------------------------- backward_propagation_fixed
-_FIX_HINTS = {
-    "db3": " (is it averaged over the m examples, like dW3?)",
-    "dW1": " (what is the derivative of tanh? tanh'(z) = 1 - tanh(z)^2)",
-    "db1": " (what is the derivative of tanh? tanh'(z) = 1 - tanh(z)^2)",
+_FIX_HINTS = {  # a wrong dW whose db is right: dZ is right, the product is not
+    **{f"dW{l}": f" (dW{l} = dZ{l} {prev}^T / m)" for l, prev in ((1, "X"), (2, "A1"), (3, "A2"))},
+    **{f"db{l}": f" (is it averaged over the m examples, like dW{l}?)" for l in (1, 2, 3)},
 }
+_DZ_HINTS = {  # the highest layer whose dW and db are both wrong: its dZ is
+    3: " (the given output layer was right: dZ3 = A3 - Y, and m = X.shape[1], the number of "
+       "examples)",
+    2: " (what is the derivative of tanh? tanh'(z) = 1 - tanh(z)^2, so dZ2 = dA2 * (1 - A2**2))",
+    1: " (what is the derivative of tanh? tanh'(z) = 1 - tanh(z)^2, so dZ1 = dA1 * (1 - A1**2))",
+}
+
+
+def _fix_hints(wrong: list[str]) -> list[str]:
+    """Each wrong gradient with a hint: the highest layer whose dZ is wrong (dW and db both
+    wrong) gets the hint for its dZ, the layers below it none (they inherit it); a layer with a
+    right dZ, the hint for its dW or db."""
+    first = next((l for l in (3, 2, 1) if {f"dW{l}", f"db{l}"} <= set(wrong)), 0)
+    out = []
+    for k in wrong:
+        l = int(k[2])
+        hint = (_DZ_HINTS[l] if k[1] == "b" else "") if l == first else (
+            "" if l < first else _FIX_HINTS.get(k, ""))
+        out.append(k + hint)
+    if first > 1:
+        out.append(f"the layers below layer {first} inherit its dZ{first}")
+    return out
 
 
 def check_fixes_it_yourself(fixed: Callable) -> None:
@@ -251,7 +351,7 @@ def check_fixed_gradients(fixed: Callable, forward: Callable, seed: int, sizes: 
     listed, each with a hint."""
     X, Y, P = network_problem(seed, sizes, m)
     G, true = run_fixed(fixed, forward, X, Y, P), true_gradients(P, X, Y)
-    wrong = [k + _FIX_HINTS.get(k, "") for k in ("dW1", "db1", "dW2", "db2", "dW3", "db3")
+    wrong = [k for k in ("dW3", "db3", "dW2", "db2", "dW1", "db1")
              if not np.allclose(G[k], true[k], rtol=1e-6, atol=1e-9)]
     check(not wrong, f"network {sizes}, m = {m}: these gradients are still wrong: "
-          + "; ".join(wrong))
+          + "; ".join(_fix_hints(wrong)))

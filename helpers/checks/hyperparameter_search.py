@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from helpers.checks import (
+    ExerciseNotDone,
     Snapshot,
     as_array,
     check,
@@ -92,7 +93,8 @@ def spread_finding(values: Any, kind: str, low: float, high: float,
     [low, high] (low < high), as (property, a sentence of fact); None when nothing is.
 
     The properties, checked in this order: "finite" (a NaN or an infinite value), "range" (a
-    value outside [low, high]), "span" (no
+    value outside [low, high]), "distinct" (values repeated: one value for all, whole exponents,
+    a grid), "span" (no
     draw in the first or the last quarter of the log scale), "half" (too few draws in the half
     of the log scale nearest to low for "log", to high for "beta"), "quarters" (the four quarters
     of the log scale unevenly filled), "ks" (Kolmogorov-Smirnov distance to the uniform law).
@@ -106,6 +108,9 @@ def spread_finding(values: Any, kind: str, low: float, high: float,
     if v.min() < low - tol or v.max() > high + tol:
         return "range", (f"the {noun} must lie in [low, high] = {interval}, got values from "
                          f"{v.min():.4g} to {v.max():.4g}")
+    distinct = len(np.unique(v))
+    if distinct < n / 2:  # n floats drawn from a continuous law are all different
+        return "distinct", f"{n} draws gave only {distinct} distinct {noun}"
     u = log_position(v, kind, low, high)
     if u.min() > 0.25 or u.max() < 0.75:
         return "span", (f"{n} draws should fill the whole range {interval}, but they only span "
@@ -143,21 +148,70 @@ def blame_sampler(user: Callable, sampler: Callable | None, kind: str, low: floa
 # ---------------------------------------------------------------- the samplers
 SAMPLER_ADVICE = {
     "log": {
-        "range": "take the logarithm of the bounds and the power in the same base (10 ** r after "
-                 "log10)",
+        "range": "draw the exponent r uniformly between log10(low) and log10(high) and return "
+                 "10 ** r (the logarithm and the power in the same base)",
         "span": "take the logarithm of the bounds and the power in the same base (10 ** r after "
                 "log10, or np.exp after np.log)",
         "half": "this looks uniform on a linear scale. Draw the exponent r uniformly in "
                 "[log10(low), log10(high)] and return 10 ** r",
+        "distinct": "draw n values, each with its own exponent from a continuous uniform law, "
+                    "r = rng.uniform(log10(low), log10(high), size=n) (not one value repeated, "
+                    "whole exponents, nor a grid), and return 10 ** r",
         "": "draw the exponent r uniformly in [log10(low), log10(high)] and return 10 ** r",
     },
     "beta": {
-        "range": "did you return 1 - β instead of β, or swap the bounds of 1 - β?",
+        "range": "sample 1 - β log-uniformly in [1 - high, 1 - low] (10 ** r with r between "
+                 "their log10), then β = 1 - that",
         "half": "this looks like β sampled uniformly (or β itself sampled on a log scale). "
                 "Sample 1 - β log-uniformly in [1 - high, 1 - low], then β = 1 - that",
+        "distinct": "draw n values of 1 - β, each from a continuous law (size=n; not one value "
+                    "repeated nor a grid), log-uniformly in [1 - high, 1 - low]",
         "": "sample 1 - β log-uniformly in [1 - high, 1 - low], then β = 1 - that",
     },
 }
+
+
+def _fills(x: np.ndarray, lo: float, hi: float, log: bool) -> bool:
+    """True when the draws x lie in [lo, hi] and reach both of its ends (within a tenth of its
+    width, on a log scale when ``log``): thousands of draws of a law that fills that interval."""
+    with np.errstate(all="ignore"):
+        x, lo, hi = (np.log10(x), math.log10(lo), math.log10(hi)) if log else (x, lo, hi)
+        u = (x - lo) / (hi - lo)
+    return bool(np.all(np.isfinite(u)) and u.min() >= -1e-9 and u.max() <= 1 + 1e-9
+                and u.min() < 0.1 and u.max() > 0.9)
+
+
+def range_cause(values: Any, kind: str, low: float, high: float) -> str | None:
+    """Advice for draws outside [low, high] when they fill the interval where a known mistake
+    puts them: 1 - β, the exponents themselves, an exponent drawn between the values, two bases
+    mixed. None when no mistake's interval fits."""
+    v = np.ravel(np.asarray(values, dtype=float))
+    a, b = (low, high) if kind == "log" else (1 - high, 1 - low)  # the log-uniform quantity
+    if kind == "beta" and _fills(v, a, b, log=True):
+        return ("your values fill [1 - high, 1 - low]: you return 1 - β instead of β, or drew "
+                "1 - β between low and high instead of between 1 - high and 1 - low")
+    x = v if kind == "log" else 1 - v
+    la, lb, ea, eb = math.log10(a), math.log10(b), math.log(a), math.log(b)
+    causes = [((la, lb, False), "look like the exponents r themselves (in [log10(low), "
+                                "log10(high)]): return 10 ** r"),
+              ((10 ** a, 10 ** b, True), "look like 10 ** r with r drawn between the bounds "
+                                         "themselves: the bounds are values, not exponents, so "
+                                         "draw r between their log10"),
+              ((10 ** ea, 10 ** eb, True), "look like 10 ** r with r drawn between natural "
+                                           "logarithms: take the logarithm and the power in the "
+                                           "same base"),
+              ((math.exp(la), math.exp(lb), True), "look like np.exp(r) with r drawn between "
+                                                   "log10 values: take the logarithm and the "
+                                                   "power in the same base")]
+    what = "your values" if kind == "log" else "your 1 - β values"
+    for (lo, hi, log), advice in causes:
+        if _fills(x, lo, hi, log):
+            return f"{what} {advice}"
+    return None
+
+
+SAMPLER_HINTS = {"ValueError": "if it is rng.uniform's 'high - low < 0': the smaller bound comes "
+                 "first, log10(low) then log10(high); for 1 - β, 1 - high (the smaller) then 1 - low"}
 
 
 def draw(sampler: Callable, low: float, high: float, n: int, seed: int) -> np.ndarray:
@@ -184,7 +238,8 @@ def check_sampler(sampler: Callable, kind: str, low: float, high: float, n: int,
         if calls is not None and kind == "beta":
             blame_sampler(sampler, calls, "log", 1 - high, 1 - low)
         advice = SAMPLER_ADVICE[kind]
-        fail(f"{found[1]}: {advice.get(found[0], advice[''])}")
+        cause = range_cause(values, kind, low, high) if found[0] == "range" else None
+        fail(f"{found[1]}: {cause or advice.get(found[0], advice[''])}")
     return values
 
 
@@ -194,8 +249,8 @@ def check_draws_from_rng(sampler: Callable, low: float, high: float) -> None:
     check(np.array_equal(a, b), "two generators with the same seed gave different values: draw "
           "the random numbers from rng, not from np.random")
     check(not np.array_equal(a, draw(sampler, low, high, 5, seed=4)), "two different seeds gave "
-          "the same values: the values must be random draws from rng (not a fixed grid such as "
-          "np.logspace)")
+          "the same values: the values must be random draws from the rng argument (not from a "
+          "generator of your own, nor a fixed grid such as np.logspace)")
 
 
 # ---------------------------------------------------------------- random_search
@@ -216,13 +271,14 @@ def stand_in_score(space: Mapping[str, tuple], hyper: Mapping[str, Any]) -> floa
 
 
 class StandInTraining:
-    """A stand-in for train_fn over ``space``: it takes one argument per hyperparameter (called
-    as train_fn(**hyper)), returns ``stand_in_score``, and counts its calls."""
+    """A stand-in for train_fn over ``space``: it takes one keyword argument per hyperparameter
+    (called as train_fn(**hyper); a positional call relies on the order of the dict and is
+    refused), returns ``stand_in_score``, and counts its calls."""
 
     def __init__(self, space: Mapping[str, tuple]):
         self.space = dict(space)
         self.signature = inspect.Signature(
-            [inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD) for k in space])
+            [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in space])
         self.calls = 0
         self.bad_call = ""  # why a call did not fit the signature, if one did not
 
@@ -269,7 +325,12 @@ def _number(x: Any) -> float:
 
 def check_trials(trials: list, space: Mapping[str, tuple]) -> None:
     """Each trial is {"hyper": one number per hyperparameter of space, "score": what the
-    stand-in train_fn (stand_in_score) gave that setting}, and the trials are sorted best first."""
+    stand-in train_fn (stand_in_score) gave that setting}, each trial with a dict of its own, and
+    the trials are sorted best first."""
+    hypers = [t.get("hyper") for t in trials if isinstance(t, dict)]
+    check(len({id(h) for h in hypers}) == len(hypers), "several trials hold the same 'hyper' dict "
+          "(one object, changed by every later trial): build a new dict in every trial (hyper = "
+          "{} inside the loop)")
     for t in trials:
         check(isinstance(t, dict) and set(t) >= {"hyper", "score"},
               f"each trial must be a dict {{'hyper': {{...}}, 'score': ...}}, got {t!r}")
@@ -318,10 +379,16 @@ def check_int_values(values: Sequence, low: int, high: int) -> None:
     check(all(isinstance(v, int | np.integer) for v in values), "an 'int' hyperparameter must be "
           "a whole number (int), e.g. int(rng.integers(...))")
     got = sorted({int(v) for v in values})
+    outside = [v for v in got if not low <= v <= high]
+    check(not outside, f"an 'int' hyperparameter in ({low}, {high}) must stay within {low}..{high}, "
+          f"got {outside}: rng.integers(low, high + 1) already includes high (with endpoint=True, "
+          "rng.integers(low, high + 1) goes one further)")
     every = ", ".join(str(k) for k in range(low, high + 1))
     check(got == list(range(low, high + 1)), f"an 'int' hyperparameter in ({low}, {high}) must "
           f"take every value {every} (both ends included); got {got}"
-          + (" (rng.integers(low, high) leaves out high: use high + 1)" if high not in got else ""))
+          + (f" ({high} never came up: high is included, e.g. rng.integers(low, high + 1); "
+             "rng.integers(low, high), range(low, high) and int(uniform(low, high)) leave it out)"
+             if high not in got else ""))
 
 
 def check_int_draws(random_search: Callable, low: int, high: int, n_trials: int,
@@ -348,11 +415,34 @@ def check_int_draws(random_search: Callable, low: int, high: int, n_trials: int,
 
 def check_same_seed_same_trials(random_search: Callable, space: Mapping[str, tuple],
                                 seed: int) -> None:
-    """Two searches of 5 trials with generators of the same seed give the same trials."""
-    first = random_search(StandInTraining(space), space, 5, np.random.default_rng(seed))
-    again = random_search(StandInTraining(space), space, 5, np.random.default_rng(seed))
+    """Two searches of 40 trials with generators of the same seed give the same trials; with
+    another seed, other trials (40 trials: even a space of one int in 1..3 repeats them with a
+    probability of 3 ** -40)."""
+    first, again, other = (random_search(StandInTraining(space), space, 40,
+                                         np.random.default_rng(s)) for s in (seed, seed, seed + 1))
     check(first == again, "the same seed must give the same trials: draw every random number "
           "from rng")
+    check(first != other, "two different seeds gave the same trials: draw every random number "
+          "from the rng argument, not from a generator of your own")
+
+
+# hyperparameters whose names say nothing of their kind (the test cell's are the notebook's own)
+OTHER_NAMES = {"alpha": ("log", 1e-3, 0.1), "momentum": ("beta", 0.8, 0.99), "units": ("int", 1, 4)}
+
+
+def check_kinds_not_names(random_search: Callable, samplers: Mapping[str, Callable],
+                          seed: int, space: Mapping[str, tuple] = OTHER_NAMES) -> None:
+    """A search over hyperparameters of other names: each is still drawn by its kind (the
+    first entry of its tuple in space), whatever its name (``check_trials``, ``check_draws``)."""
+    trials = run_search(random_search, space, 400, seed)
+    try:
+        check_trials(trials, space)
+        check_draws(random_search, trials, space, samplers)
+    except ExerciseNotDone:
+        raise
+    except AssertionError as exc:
+        fail(f"with hyperparameters of other names, {dict(space)}: {exc}. Draw each one by its "
+             "kind, space[name][0], whatever its name")
 
 
 # ---------------------------------------------------------------- zoom
@@ -374,6 +464,9 @@ def check_zoom(zoom: Callable, space: Mapping[str, tuple], best_trials: list,
               f"new_space[{name!r}] must be (kind, low, high) with the same kind {kind!r} (so the "
               f"fine search samples on the same scale), got {got!r}")
         lo, hi = ranges[name]
+        check(lo == hi or not (np.isclose(_number(got[1]), hi) and np.isclose(_number(got[2]), lo)),
+              f"the new range of {name!r} is [{got[1]}, {got[2]}]: low and high are swapped, "
+              "the smallest value comes first")
         check(np.isclose(_number(got[1]), lo) and np.isclose(_number(got[2]), hi),
               f"the new range of {name!r} must be the smallest one holding all best trials' "
               f"values, [{lo}, {hi}], got [{got[1]}, {got[2]}]: use every trial in best_trials, "

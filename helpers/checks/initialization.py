@@ -23,9 +23,19 @@ from helpers.checks import (
 Scale = Callable[[int, int], float]  # (n^[l-1], n^[l]) -> a standard deviation
 
 
+def _call(init: Callable, dims: list[int], *args: object, **kwargs: object) -> object:
+    """``init(dims, *args, **kwargs)``, after which ``dims`` must be as it was (checked before the
+    parameters are judged against it, so an initializer that appends to layers_dims is told so,
+    not that its loop has the wrong range)."""
+    snapshot = Snapshot(layers_dims=dims)
+    p = init(dims, *args, **kwargs)
+    snapshot.check_unchanged(getattr(init, "__name__", "your initializer"))
+    return p
+
+
 def check_all_zeros(init: Callable, dims: list[int]) -> None:
     """``init(dims)``: a W and a b for each layer, of the right shapes and float, all zero."""
-    p = init(dims)
+    p = _call(init, dims)
     check_layer_parameters(p, dims, "initialize_parameters_zeros")
     for key, value in p.items():
         check(np.all(np.asarray(value) == 0), f"{key} should be all zeros, but it holds nonzero "
@@ -34,16 +44,14 @@ def check_all_zeros(init: Callable, dims: list[int]) -> None:
 
 def check_leaves_dims_unchanged(init: Callable, dims: list[int], *args: object) -> None:
     """``init(dims, *args)`` leaves the list of layer sizes as it was."""
-    snapshot = Snapshot(layers_dims=dims)
-    init(dims, *args)
-    snapshot.check_unchanged(getattr(init, "__name__", "your initializer"))
+    _call(init, dims, *args)
 
 
 def check_gaussian_weights(init: Callable, dims: list[int], scale: float, seed: int) -> None:
     """``init(dims, rng, scale=scale)``: zero biases; the weights of W1 (make it large: its
     statistics are then sharp) centred, of standard deviation ``scale``, with 68.3 % of them
     within one standard deviation of 0, as Gaussian numbers."""
-    p = init(dims, np.random.default_rng(seed), scale=scale)
+    p = _call(init, dims, np.random.default_rng(seed), scale=scale)
     check_layer_parameters(p, dims, "initialize_parameters_random")
     for l in range(1, len(dims)):
         check(np.all(np.asarray(p[f"b{l}"]) == 0), f"b{l} is not zero: the biases start at 0 (the "
@@ -61,7 +69,7 @@ def check_gaussian_weights(init: Callable, dims: list[int], scale: float, seed: 
 
 def check_uses_scale(init: Callable, dims: list[int], scale: float, seed: int) -> None:
     """Another ``scale`` gives weights of that standard deviation (not a fixed number)."""
-    W1 = np.asarray(init(dims, np.random.default_rng(seed), scale=scale)["W1"])
+    W1 = np.asarray(_call(init, dims, np.random.default_rng(seed), scale=scale)["W1"])
     check(abs(np.std(W1) / scale - 1) < 0.04, f"with scale={scale:g} the standard deviation of W1 "
           f"is {np.std(W1):.3g}, not {scale:g}: use the `scale` argument instead of a fixed number")
 
@@ -77,6 +85,8 @@ HE_MISTAKES: list[tuple[str, Scale]] = [
      lambda n_prev, n: 2 / n_prev),
     ("1: you forgot to multiply the standard normal numbers by sqrt(2/n^[l-1])",
      lambda n_prev, n: 1.0),
+    ("Glorot's sqrt(2/(n^[l-1] + n^[l])): He's scale counts only the inputs, sqrt(2/n^[l-1])",
+     lambda n_prev, n: np.sqrt(2 / (n_prev + n))),
 ]
 XAVIER_MISTAKES: list[tuple[str, Scale]] = [
     ("sqrt(2/n^[l-1]), which is He's scale for ReLU: Xavier uses sqrt(1/n^[l-1])",

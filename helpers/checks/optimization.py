@@ -8,8 +8,9 @@ property fails, the sentence names the mistake that explains the numbers. Nothin
 a graded function's answer (tests/test_release_answers.py scans this file); the hidden tests'
 cases and references stay in the notebook's hidden regions.
 
-update_parameters_with_gd    gd_step, check_gd_step, check_no_helpers_called
-random_mini_batches          check_mini_batches, check_shuffles_with_rng
+update_parameters_with_gd    gd_step, check_gd_step, check_no_helpers_called (UPDATE_HINTS for
+                             the four update rules' KeyErrors)
+random_mini_batches          MINI_BATCH_HINTS, check_mini_batches, check_shuffles_with_rng
 exponentially_weighted_avg   averages_of, check_averages
 momentum, RMSprop, Adam      optimizer_problem, momentum_step, rmsprop_step, adam_step,
                              check_momentum, check_rmsprop, check_adam, check_adam_first_step
@@ -54,6 +55,12 @@ def judge(got: Any, want: Any, mistakes: Iterable[Mistake], otherwise: str,
 
 
 # ---------------------------------------------------------------- calling an update rule
+# added to "your code raised KeyError (…)" in the update rules' test cells
+UPDATE_HINTS = {"KeyError": "parameters are keyed 'W1', 'b1', …; the gradients and the states v "
+                "and s are keyed 'dW1', 'db1', … — add the 'd' (grads['d' + key]), and loop over "
+                "the L = len(parameters) // 2 layers, 1 to L"}
+
+
 def run_update(update: Callable, name: str, returns: Sequence[str], parameters: Params,
                grads: Params, states: Sequence[Params], *args: Any, **kwargs: Any) -> tuple:
     """``update(parameters, grads, *states, *args, **kwargs)`` on copies of the parameters and
@@ -131,6 +138,10 @@ def check_no_helpers_called(update: Callable) -> None:
 
 
 # ---------------------------------------------------------------- mini-batches
+MINI_BATCH_HINTS = {"IndexError": "X is (n_x, m) and Y (1, m): the examples are COLUMNS, so "
+                    "shuffle and cut along axis 1 (X[:, permutation], X[:, start:end])"}
+
+
 def _numbered_examples(n_x: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """X (n_x, m) whose row 0 says which example a column is; Y (1, m) holding 1000 + i."""
     X = np.random.default_rng(seed).normal(size=(n_x, m))
@@ -228,6 +239,8 @@ def _check_constant(average: Callable, T: int, beta: float) -> None:
           "t = 1 for the first value (t counts from 1)")
     check(np.isclose(fixed[0], c), "with bias correction v_1 must equal theta_1: divide v_t by "
           "1 - beta**t with t starting at 1")
+    check(T < 2 or beta == 0 or not np.allclose(raw / fixed, 1 - beta * t, rtol=1e-9),
+          "the bias correction divides by 1 - beta * t: it is a power, 1 - beta**t")
     check(np.allclose(fixed, c), "with bias correction a constant sequence must average to itself "
           "at every t; yours does at t = 1 but not later: was the corrected value fed back into the "
           "recursion? Keep the uncorrected v_t for the next step, divide only what you return")
@@ -244,6 +257,12 @@ def check_averages(average: Callable, T: int, beta: float, seed: int) -> None:
           "a single value of 1 at t = 3 should add (1 - beta) beta^(t-3) to every later average "
           "and nothing before")
     rng = np.random.default_rng(seed)
+    whole = rng.integers(0, 10, T)                  # integer values: the averages stay floats
+    check(np.allclose(averages_of(average, whole, beta, True),
+                      averages_of(average, whole.astype(float), beta, True), rtol=1e-12),
+          "for integer values (e.g. np.array([3, 7, 1])) your averages differ from those of the "
+          "same values as floats: the result array inherited the integer dtype and was rounded. "
+          "Make it a float array (np.zeros(len(values)), not np.zeros_like(values))")
     a, b = rng.normal(5.0, 2.0, T), rng.normal(0.0, 1.0, T)
     for corrected in (False, True):
         check(np.allclose(averages_of(average, a + 2 * b, beta, corrected),
@@ -255,11 +274,13 @@ def check_averages(average: Callable, T: int, beta: float, seed: int) -> None:
 # ---------------------------------------------------------------- momentum, RMSprop, Adam
 def check_moving_average(state: str, key: str, beta_name: str, beta: float, grad: np.ndarray,
                          old: np.ndarray, runs: tuple[np.ndarray, np.ndarray, np.ndarray],
-                         squared: bool = False, t: int | None = None) -> None:
+                         squared: bool = False, t: int | None = None,
+                         other: tuple[str, float] | None = None) -> None:
     """One entry of a state that should be the moving average new = beta old + (1 - beta) x,
     with x the gradient ``grad`` (its elementwise square when ``squared``), judged in three parts
     from ``runs`` = (new, new from a zero state, new with a zero gradient). ``t`` (Adam) also
-    recognises a state that holds its bias-corrected value."""
+    recognises a state that holds its bias-corrected value; ``other`` (Adam: the other state's
+    (beta name, value)) one averaged with the other beta."""
     new, from_zero, kept = runs
     where, x = f"{state}['{key}']", grad**2 if squared else grad
     what = f"the elementwise square of {key}" if squared else "the gradient"
@@ -269,6 +290,13 @@ def check_moving_average(state: str, key: str, beta_name: str, beta: float, grad
          f"step) and put the corrected one in {state}_corrected")]
     mistakes.append((from_zero, x, f"{where} is missing the (1 - {beta_name}) factor: from "
                      f"{state} = 0, the new {where} is (1 - {beta_name}) times {what}"))
+    if beta != 0:  # with beta = 0 the swapped form's share is 0, like a state never updated
+        mistakes.append((from_zero, beta * x, f"{beta_name} and (1 - {beta_name}) are swapped in "
+                         f"{where}: the old {state} keeps the weight {beta_name}, the new value "
+                         f"gets (1 - {beta_name})"))
+    if other is not None:
+        mistakes.append((from_zero, (1 - other[1]) * x, f"{where} is averaged with {other[0]}: "
+                         f"{state} uses its own {beta_name}"))
     if squared:
         mistakes.append((from_zero, (1 - beta) * np.abs(grad),
                          f"{where} holds |{key}|: average the elementwise square {key}**2"))
@@ -307,16 +335,28 @@ def check_momentum(update: Callable, layer_dims: list[int], beta: float, learnin
 
 
 def _check_adaptive_step(k: str, step: np.ndarray, numerator: np.ndarray, s: np.ndarray,
-                         epsilon: float, formula: str, which: str,
-                         uncorrected: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                         epsilon: float, learning_rate: float, formula: str, which: str,
+                         uncorrected: tuple[np.ndarray, np.ndarray] | None = None,
+                         old_s: np.ndarray | None = None) -> None:
     """step = (old - new) / alpha should be numerator / (sqrt(s) + epsilon): judged as
-    step (sqrt(s) + epsilon) = numerator, with no division by a gradient."""
+    step (sqrt(s) + epsilon) = numerator, with no division by a gradient. ``uncorrected`` (Adam:
+    this step's raw v and s) and ``old_s`` (RMSprop: s before the step) name those mistakes."""
     mistakes = [(step * np.sqrt(s + epsilon), numerator, f"{k}: epsilon is inside the square "
-                 f"root; add it after: {formula.replace('sqrt', 'np.sqrt')}")]
+                 f"root; add it after: {formula.replace('sqrt', 'np.sqrt')}"),
+                (step * (s + epsilon), numerator, f"{k}: the square root is missing; divide by "
+                 "np.sqrt(s) + epsilon, not by s + epsilon"),
+                ((step + epsilon / learning_rate) * np.sqrt(s), numerator, f"{k}: epsilon was added "
+                 "to the step, not to the denominator; parenthesise it: (np.sqrt(s) + epsilon)")]
+    if epsilon != 1e-8:
+        mistakes.append((step * (np.sqrt(s) + 1e-8), numerator, f"{k} was updated with epsilon = "
+                         f"1e-8, not with the epsilon argument ({epsilon}): use epsilon"))
     if uncorrected is not None:
         v, s_raw = uncorrected
         mistakes.append((step * (np.sqrt(s_raw) + epsilon), v, f"{k} was updated with the "
                          "uncorrected v and s: use v_corrected and s_corrected"))
+    if old_s is not None:
+        mistakes.append((step * (np.sqrt(old_s) + epsilon), numerator, f"{k} was updated with "
+                         "the old s: update s first, then step with the new s"))
     judge(step * (np.sqrt(s) + epsilon), numerator, mistakes,
           f"{k} should move by -learning_rate {formula}, with {which}", rtol=1e-7)
 
@@ -341,7 +381,8 @@ def check_rmsprop(update: Callable, layer_dims: list[int], beta2: float, learnin
         check_moving_average("s", dk, "beta2", beta2, grads[dk], s[dk],
                              (full[1][dk], zero_s[1][dk], zero_g[1][dk]), squared=True)
         _check_adaptive_step(k, (params[k] - full[0][k]) / learning_rate, grads[dk], full[1][dk],
-                             epsilon, f"d{k} / (sqrt(s) + epsilon)", "the new s")
+                             epsilon, learning_rate, f"d{k} / (sqrt(s) + epsilon)", "the new s",
+                             old_s=s[dk])
 
 
 def adam_step(update: Callable, parameters: Params, grads: Params, v: Params, s: Params, t: int,
@@ -355,20 +396,25 @@ def adam_step(update: Callable, parameters: Params, grads: Params, v: Params, s:
 
 
 def check_bias_correction(state: str, got: np.ndarray, raw: np.ndarray, t: int, beta1: float,
-                          beta2: float) -> None:
+                          beta2: float, old: np.ndarray | None = None) -> None:
     """``got`` (v_corrected or s_corrected) should be ``raw`` / (1 - beta**t), with beta1 for v,
-    beta2 for s; else the wrong t or the other beta is named."""
+    beta2 for s; else the wrong t, a product beta * t, the other beta or the ``old`` state (before
+    this step's update) is named."""
     own, other = ("beta1", "beta2") if state == "v" else ("beta2", "beta1")
     mine, theirs = (beta1, beta2) if state == "v" else (beta2, beta1)
     ratio = np.sum(got * raw) / np.sum(raw * raw)
-    if np.isclose(ratio * (1 - mine**t), 1.0, rtol=1e-9):
+    if np.allclose(got * (1 - mine**t), raw, rtol=1e-9, atol=1e-12):
         return
+    check(old is None or not np.allclose(got * (1 - mine**t), old), f"{state}_corrected was "
+          f"computed from the old {state}: update {state} first, then correct the new {state}")
     for tt, what in ((t + 1, "t + 1"), (t - 1, "t - 1")):
         check(not (tt >= 1 and np.isclose(ratio * (1 - mine**tt), 1.0, rtol=1e-9)),
               f"{state}_corrected uses {what} instead of t: t already counts from 1, divide by "
               "1 - beta**t")
-    check(not np.isclose(ratio, 1.0), f"{state}_corrected equals {state}: t is not used; divide by "
-          f"1 - {own}**t")
+    check(not np.isclose(ratio * (1 - mine * t), 1.0, rtol=1e-9), f"{state}_corrected divides by "
+          f"1 - {own} * t: the correction is a power, 1 - {own}**t")
+    check(not np.isclose(ratio, 1.0), f"{state}_corrected equals {state}: divide it by "
+          f"1 - {own}**t (t is the number of this update)")
     check(not np.isclose(ratio * (1 - theirs**t), 1.0, rtol=1e-9),
           f"{state}_corrected uses {other}: correct {state} with its own beta, {state} / (1 - "
           f"{own}**t)")
@@ -387,14 +433,16 @@ def check_adam(update: Callable, layer_dims: list[int], t: int, learning_rate: f
     for k in params:
         dk = "d" + k
         check_moving_average("v", dk, "beta1", beta1, grads[dk], v[dk],
-                             (v_new[dk], zero_vs[1][dk], zero_g[1][dk]), t=t)
+                             (v_new[dk], zero_vs[1][dk], zero_g[1][dk]), t=t,
+                             other=("beta2", beta2))
         check_moving_average("s", dk, "beta2", beta2, grads[dk], s[dk],
-                             (s_new[dk], zero_vs[2][dk], zero_g[2][dk]), squared=True, t=t)
-        check_bias_correction("v", vc[dk], v_new[dk], t, beta1, beta2)
-        check_bias_correction("s", sc[dk], s_new[dk], t, beta1, beta2)
+                             (s_new[dk], zero_vs[2][dk], zero_g[2][dk]), squared=True, t=t,
+                             other=("beta1", beta1))
+        check_bias_correction("v", vc[dk], v_new[dk], t, beta1, beta2, old=v[dk])
+        check_bias_correction("s", sc[dk], s_new[dk], t, beta1, beta2, old=s[dk])
         _check_adaptive_step(k, (params[k] - p_new[k]) / learning_rate, vc[dk], sc[dk], epsilon,
-                             "v_corrected / (sqrt(s_corrected) + epsilon)", "this step's moments",
-                             (v_new[dk], s_new[dk]))
+                             learning_rate, "v_corrected / (sqrt(s_corrected) + epsilon)",
+                             "this step's moments", (v_new[dk], s_new[dk]))
 
 
 def check_adam_first_step(update: Callable, layer_dims: list[int], seed: int) -> None:
@@ -412,34 +460,55 @@ def check_adam_first_step(update: Callable, layer_dims: list[int], seed: int) ->
 # ---------------------------------------------------------------- learning-rate decay
 def check_update_lr(update_lr: Callable, learning_rate0: float, decay_rate: float,
                     epochs: Iterable[int]) -> None:
-    """alpha_0 / alpha - 1 grows by decay_rate every epoch, from 0 at epoch 0."""
-    for e in epochs:
-        got = float(update_lr(learning_rate0, e, decay_rate))
-        check(got > 0, f"update_lr({learning_rate0}, {e}, {decay_rate}) = {got}: a learning rate "
-              "stays positive")
+    """alpha_0 / alpha - 1 grows by decay_rate every epoch, from 0 at epoch 0; judged over all
+    the epochs at once, so that a mistaken formula is named even where it happens to agree."""
+    e = np.array(list(epochs), dtype=float)
+    got = np.array([float(update_lr(learning_rate0, int(k), decay_rate)) for k in e])
+    if np.allclose(got * (1 + decay_rate * e), learning_rate0, rtol=1e-9, atol=0):
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):
         growth = learning_rate0 / got - 1
-        if np.isclose(growth, decay_rate * e, rtol=1e-9, atol=1e-12):
-            continue
-        check(not (np.isclose(got, learning_rate0 * e / (1 + decay_rate))
-                   or np.isclose(got, learning_rate0 + decay_rate * e)),
-              "parenthesise the whole denominator: alpha_0 / (1 + decay_rate * epoch_num)")
-        fail(f"update_lr({learning_rate0}, {e}, {decay_rate}) = {got:.6g}: alpha_0 / alpha - 1 "
-             f"should be decay_rate * epoch_num = {decay_rate * e:g}, yours is {growth:.6g}")
+    parenthesise = "parenthesise the whole denominator: alpha_0 / (1 + decay_rate * epoch_num)"
+    for a, b, why in [
+        (got, learning_rate0 // (1 + decay_rate * e), "use /, not //: floor division rounds the "
+                                                      "learning rate down to a whole number"),
+        (got, learning_rate0 * e / (1 + decay_rate), parenthesise),
+        (got, learning_rate0 + decay_rate * e, parenthesise),
+        (growth, decay_rate * (e + 1), "epoch_num counts from 0 and epoch 0 uses learning_rate0 "
+                                       "itself: alpha_0 / (1 + decay_rate * epoch_num), no + 1"),
+        (got, learning_rate0 * decay_rate**e, "that is exponential decay: this exercise's "
+                                              "schedule is alpha_0 / (1 + decay_rate * epoch_num)"),
+        (got, learning_rate0 * np.exp(-decay_rate * e), "that is exponential decay: this "
+         "exercise's schedule is alpha_0 / (1 + decay_rate * epoch_num)")]:
+        check(not np.allclose(a, b, rtol=1e-9, atol=1e-12), why)
+    i = int(np.argmax(~np.isclose(got * (1 + decay_rate * e), learning_rate0, rtol=1e-9, atol=0)))
+    call = f"update_lr({learning_rate0}, {int(e[i])}, {decay_rate}) = {got[i]:.6g}"
+    check(got[i] > 0, f"{call}: a learning rate stays positive")
+    fail(f"{call}: alpha_0 / alpha - 1 should be decay_rate * epoch_num = {decay_rate * e[i]:g}, "
+         f"yours is {growth[i]:.6g}")
 
 
 def _schedule_mistakes(e: np.ndarray, interval: int, k: np.ndarray) -> list[tuple[Any, str]]:
     """(number of decays so far, why) for each classic mistake of a staircase schedule."""
     first = f"the first time_interval epochs (0 ... {interval - 1}) must use learning_rate0 itself"
-    return [
+    mistakes = [
         (e / interval, "epoch_num / time_interval must be rounded down (floor, or //) so that "
                        "alpha stays constant within an interval"),
         (np.round(e / interval), "round down (floor, or //), not to the nearest integer"),
         (k + 1, f"{first}: floor(epoch_num / time_interval), no + 1"),
         (np.ceil(e / interval), f"{first}: round down (floor), not up (ceil)"),
+        ((e + 1) // interval, "epoch_num counts from 0: floor(epoch_num / time_interval), don't "
+                              "add 1 to epoch_num"),
         (e % interval, "use the number of whole intervals, epoch_num // time_interval, not the "
                        "remainder epoch_num % time_interval"),
         (e, "this decays every epoch: divide epoch_num by time_interval (and round down) first"),
+        (np.minimum(k, 1), "this decays only once: the denominator grows by decay_rate at every "
+                           "new interval, 1 + decay_rate * floor(epoch_num / time_interval)"),
     ]
+    if interval != 1000:
+        mistakes.append((e // 1000, "this uses intervals of 1000 epochs, not the time_interval "
+                                    f"argument ({interval}): use time_interval"))
+    return mistakes
 
 
 def check_schedule_lr_decay(schedule: Callable, learning_rate0: float, decay_rate: float,
@@ -448,8 +517,10 @@ def check_schedule_lr_decay(schedule: Callable, learning_rate0: float, decay_rat
     got = np.array([float(schedule(learning_rate0, e, decay_rate, time_interval)) for e in epochs])
     k = np.array([math.floor(e / time_interval) for e in epochs])
     growth = learning_rate0 / got - 1
-    mistakes = [(growth, decay_rate * count, why) for count, why in
-                _schedule_mistakes(np.array(epochs, dtype=float), time_interval, k)]
+    mistakes = [(got, learning_rate0 + decay_rate * k, "parenthesise the whole denominator: "
+                 "alpha_0 / (1 + decay_rate * floor(epoch_num / time_interval))")]
+    mistakes += [(growth, decay_rate * count, why) for count, why in
+                 _schedule_mistakes(np.array(epochs, dtype=float), time_interval, k)]
     bad = int(np.argmax(~np.isclose(growth, decay_rate * k)))
     judge(growth, decay_rate * k, mistakes,
           f"schedule_lr_decay({learning_rate0}, {epochs[bad]}, {decay_rate}, {time_interval}) = "

@@ -41,7 +41,11 @@ def _split_parts(split: Callable, X: np.ndarray, Y: np.ndarray, fractions: tuple
     check(isinstance(out, (tuple, list)) and len(out) == 6,
           "return the six arrays X_train, Y_train, X_dev, Y_dev, X_test, Y_test (in that order)")
     parts = [as_array(a, "each returned set") for a in out]
-    for name, a, rows in zip(SETS, parts, [X.shape[0], Y.shape[0]] * 3):
+    rows, want_rows = [a.shape[0] if a.ndim == 2 else -1 for a in parts], [X.shape[0], Y.shape[0]] * 3
+    check(rows == want_rows or sorted(rows) != sorted(want_rows), "your six arrays have the rows "
+          f"{rows}, those of X and Y but in another order: return X_train, Y_train, X_dev, Y_dev, "
+          "X_test, Y_test, in that order")
+    for name, a, rows in zip(SETS, parts, want_rows):
         check(a.ndim == 2 and a.shape[0] == rows, f"{name} has shape {a.shape}: it must keep the "
               f"rows ({rows}, m_part) - cut columns, not rows")
     return parts
@@ -55,6 +59,10 @@ def check_split(split: Callable, m: int, n_x: int, fractions: tuple, seed: int) 
     X = np.vstack([ids] + [np.random.default_rng(seed + 100).normal(size=m) for _ in range(n_x - 1)])
     parts = _split_parts(split, X, (ids + 0.5).reshape(1, m), fractions, seed)
     sizes = [parts[0].shape[1], parts[2].shape[1], parts[4].shape[1]]
+    as_if_rows = [round(f * n_x) for f in fractions[:2]]
+    check(sizes != as_if_rows + [n_x - sum(as_if_rows)] or n_x == m, f"the three sets hold {sizes}"
+          f" examples: the split of X.shape[0] = {n_x} (the number of features), but m is "
+          f"X.shape[1] = {m}, the number of examples (columns)")
     check(sum(sizes) == m, f"the three sets hold {sizes} = {sum(sizes)} examples but there are "
           f"{m}: every example must land in exactly one set (none dropped)")
     for size, f, name in zip(sizes[:2], fractions, ["train", "dev"]):
@@ -62,6 +70,11 @@ def check_split(split: Callable, m: int, n_x: int, fractions: tuple, seed: int) 
         check(size == want, f"the {name} set has {size} examples, but the docstring asks for "
               f"round({f} * {m}) = round({f * m:g}) = {want}"
               + (": use round(), not int() (int cuts the fraction off)" if size == int(f * m) else ""))
+    for Xp, name in zip(parts[0::2], ["train", "dev", "test"]):
+        whole = np.isin(Xp[0], ids).all() and np.array_equal(Xp, X[:, Xp[0].astype(int)])
+        check(whole, f"the columns of X_{name} are not whole examples (columns) of X: shuffle "
+              "and cut the columns, X[:, order], not the rows (features); rng.permutation(X) "
+              "and rng.shuffle(X) reorder rows")
     for Xp, Yp, name in zip(parts[0::2], parts[1::2], ["train", "dev", "test"]):
         check(np.array_equal(Yp[0], Xp[0] + 0.5), f"in the {name} set the labels no longer belong "
               "to their examples: shuffle X and Y with the SAME permutation")
@@ -145,8 +158,10 @@ def check_negative_gaps(diagnose: Callable) -> None:
 
 # ---------------------------------------------------------------- compute_cost_with_regularization
 class CostCase(NamedTuple):
-    """AL, Y (1, m) and parameters whose W^[l] all equal c_l (so ||W^[l]||_F^2 = c_l^2 n^[l]
-    n^[l-1], in ``squares``) and whose biases are all 1.5 (squared, they sum to ``bias_squares``)."""
+    """AL, Y (1, m) and parameters whose W^[l] entries are all +c_l or -c_l, signs at random (so
+    ||W^[l]||_F^2 = c_l^2 n^[l] n^[l-1], in ``squares``, while other norms - the spectral norm,
+    the squared sum - differ from it, as they would not for a constant matrix) and whose biases
+    are all 1.5 (squared, they sum to ``bias_squares``)."""
 
     AL: np.ndarray
     Y: np.ndarray
@@ -161,7 +176,7 @@ def cost_case(dims: list[int], m: int, seed: int) -> CostCase:
     c = r.uniform(0.5, 2.0, size=len(dims) - 1)
     params = {}
     for l in range(1, len(dims)):
-        params[f"W{l}"] = np.full((dims[l], dims[l - 1]), c[l - 1])
+        params[f"W{l}"] = c[l - 1] * r.choice([-1.0, 1.0], size=(dims[l], dims[l - 1]))
         params[f"b{l}"] = np.full((dims[l], 1), 1.5)
     AL = r.uniform(0.05, 0.95, size=(1, m))
     Y = (r.random((1, m)) < 0.5).astype(float)
@@ -194,6 +209,7 @@ def _name_penalty_mistake(factor: float, case: CostCase, m: int, penalty: float,
                           lambd: float) -> None:
     """Fail with the mistake whose penalty is ``factor`` (lambd / m) sum ||W||^2."""
     sq, L = case.squares, len(case.squares)
+    Ws = [case.parameters[f"W{l}"] for l in range(1, L + 1)]
     wrong = {
         "your penalty is twice too big: the factor is lambd / (2 m), not lambd / m": 1.0,
         "the 1/m is missing from your penalty: it is (lambd / (2 m)) * sum ||W||^2": 0.5 * m,
@@ -201,10 +217,22 @@ def _name_penalty_mistake(factor: float, case: CostCase, m: int, penalty: float,
             0.5 * (sum(sq) + case.bias_squares) / sum(sq),
         f"only the last layer is penalized: sum ||W^[l]||^2 over ALL {L} layers":
             0.5 * sq[-1] / sum(sq),
+        f"only the first layer is penalized (is a return inside your loop?): sum ||W^[l]||^2 "
+        f"over ALL {L} layers": 0.5 * sq[0] / sum(sq),
         f"sum ||W^[l]||^2 over every layer l = 1..{L}, reading L off the parameters, "
         "not over a fixed number of layers": 0.5 * sum(sq[:3]) / sum(sq),
         "square the weights: ||W||_F^2 is the sum of the squared entries, not the norm itself":
             0.5 * sum(np.sqrt(sq)) / sum(sq),
+        f"the last layer is missing: sum over l = 1..{L} (range(1, L + 1), L = the number of W's)":
+            0.5 * sum(sq[:-1]) / sum(sq),
+        "lambd / 2 * m multiplies by m: write lambd / (2 * m)": 0.5 * m * m,
+        "np.linalg.norm(W, 2) is the spectral norm (the largest singular value): ||W||_F^2 is the "
+        "Frobenius norm squared, np.sum(np.square(W)) or np.linalg.norm(W) ** 2":
+            0.5 * sum(np.linalg.norm(W, 2) ** 2 for W in Ws) / sum(sq),
+        "np.sum(W) ** 2 squares the sum of the weights: square each weight, then sum "
+        "(np.sum(np.square(W)))": 0.5 * sum(np.sum(W) ** 2 for W in Ws) / sum(sq),
+        "np.mean(W ** 2) divides by the number of weights: ||W||_F^2 is the sum, np.sum(W ** 2)":
+            0.5 * sum(np.mean(W**2) for W in Ws) / sum(sq),
     }
     for message, value in wrong.items():
         check(not np.isclose(factor, value, rtol=1e-6), message)
@@ -263,7 +291,9 @@ def check_weight_decay_terms(backward: Callable, case: BackwardCase, lambd: floa
         for factor, msg in (
                 (0.5, "the derivative of (lambd / (2 m)) ||W||^2 is (lambd / m) W, not (lambd / (2 m)) W"),
                 (2.0, "the regularization term is twice too big: add (lambd / m) * W, not (2 lambd / m) * W"),
-                (m, "the 1/m is missing from the regularization term: add (lambd / m) * W")):
+                (m, "the 1/m is missing from the regularization term: add (lambd / m) * W"),
+                (-1.0, "the regularization term has the wrong sign: ADD (lambd / m) * W (the "
+                       "penalty grows with the weights, so its gradient points along W)")):
             check(not np.allclose(extra, factor * want, rtol=1e-6), f"dW{l}: {msg}")
         fail(f"dW{l} changes with lambd by the wrong amount: it should grow by exactly "
              f"(lambd / m) * W{l}")

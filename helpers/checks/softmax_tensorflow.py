@@ -19,7 +19,7 @@ softmax_cross_entropy      cross_entropy_reference, check_cross_entropy_is_numpy
 one_hot_matrix             check_one_hot_matrix
 initialize_parameters_tf   check_initialize_parameters_tf, check_initializer_seeds
 forward_propagation_tf     FORWARD_HINTS, forward_problem, check_forward_propagation_tf
-compute_total_loss         BATCH_4_CLASSES, BATCH_3_CLASSES, gap_logits, total_loss_of,
+compute_total_loss         TOTAL_LOSS_HINTS, BATCH_4_CLASSES, BATCH_3_CLASSES, gap_logits, total_loss_of,
                            check_total_loss, check_loss_takes_logits
 train_step                 TRAIN_STEP_HINTS, train_step_problem, tf_variables, batch_loss,
                            check_train_step_prerequisites, check_train_step
@@ -78,14 +78,30 @@ def check_softmax(softmax: Callable) -> None:
           f"{np.round(A.sum(axis=0), 3)}, not 1: each column is one example, so normalise over "
           "the C rows (axis=0, keepdims=True)"
           + (" — you normalised the rows (axis=1)" if np.allclose(A.sum(axis=1), 1.0) else ""))
-    check(np.allclose(A, tf_softmax(Z), rtol=1e-10, atol=1e-12), "the columns sum to 1 but the "
+    want = tf_softmax(Z)
+    close = np.allclose(A, want, rtol=1e-5, atol=1e-7)
+    check(close or np.allclose(A, want, rtol=1e-10, atol=1e-12), "the columns sum to 1 but the "
           "values are wrong: A[c, i] = e^(Z[c, i] - max_j Z[j, i]) / sum_j e^(Z[j, i] - max_j "
           "Z[j, i])")
+    check(np.allclose(A, want, rtol=1e-10, atol=1e-12), "softmax is right only to about 1e-7 (the "
+          "precision of float32): compute in float64, the dtype of Z (don't convert to float32)")
+
+
+# (logits, the sentence when softmax is NaN or wrong for them): each needs each column's own max
+_SHIFT_CASES = [
+    (np.array([[1000.0, -1000.0], [1002.0, -1001.0], [999.0, -999.5]]),
+     "softmax is NaN or wrong when one column has logits near +1000 and another near -1000: "
+     "subtract each COLUMN's maximum (axis=0, keepdims=True), not the maximum of the whole matrix"),
+    # one large logit among small ones: Z - mean or Z - min still reaches e^2250 or e^3000
+    (np.array([[0.0, 5.0], [0.0, 3.0], [0.0, 4.0], [3000.0, 2.0]]),
+     "softmax is NaN or wrong for a column with logits [0, 0, 0, 3000]: subtract each column's "
+     "MAXIMUM — after Z - mean or Z - min the exponent is still 2250 or 3000, which overflows"),
+]
 
 
 def check_softmax_large_logits(softmax: Callable) -> None:
-    """Logits near 1000 (e^1000 overflows in float64), and two columns on very different
-    scales (the maximum subtracted must be each column's own)."""
+    """Logits near 1000 (e^1000 overflows in float64), two columns on very different scales
+    and one large logit among small ones (the shift must be each column's own maximum)."""
     Z_big = np.array([[1000.0, 1010.0], [1001.0, 1012.0], [998.0, 1011.0]])
     with np.errstate(all="ignore"):
         A_big = softmax(Z_big)
@@ -95,13 +111,10 @@ def check_softmax_large_logits(softmax: Callable) -> None:
     check(np.allclose(A_big, tf_softmax(Z_big), rtol=1e-10, atol=1e-12), "softmax is wrong for "
           "large logits: after subtracting the column max, exponentiate and divide by the column "
           "sum")
-    Z_mixed = np.array([[1000.0, -1000.0], [1002.0, -1001.0], [999.0, -999.5]])
-    with np.errstate(all="ignore"):
-        A_mixed = softmax(Z_mixed)
-    check(np.isfinite(A_mixed).all() and np.allclose(A_mixed, tf_softmax(Z_mixed)),
-          "softmax is NaN or wrong when one column has logits near +1000 and another near -1000: "
-          "subtract each COLUMN's maximum (axis=0, keepdims=True), not the maximum of the whole "
-          "matrix")
+    for Z, why in _SHIFT_CASES:
+        with np.errstate(all="ignore"):
+            A = softmax(Z)
+        check(np.isfinite(A).all() and np.allclose(A, tf_softmax(Z)), why)
 
 
 # ---------------------------------------------------------------- one_hot (NumPy)
@@ -136,16 +149,18 @@ def check_one_hot(one_hot: Callable) -> None:
 # ---------------------------------------------------------------- softmax_cross_entropy (NumPy)
 def cross_entropy_reference(Z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
     """The mean cross-entropy of logits Z (C, m) for one-hot labels Y (C, m), and its gradient
-    with respect to Z (C, m): the definition (minus the mean log-probability of the right class)
-    with TensorFlow's log-softmax over the classes, and the gradient its GradientTape derives,
-    in float64 — a library's numbers, not the exercise's formulas."""
+    with respect to Z (C, m): the mean of -log p(true class) from TensorFlow's log-softmax, and
+    the gradient its GradientTape derives, in float64 — a library's numbers, not the exercise's
+    formulas."""
     import tensorflow as tf
 
     z = tf.constant(Z, dtype=tf.float64)
+    true_class = tf.constant(np.asarray(Y) > 0.5)   # one-hot: one True per column
     with tf.GradientTape() as tape:
         tape.watch(z)
-        log_p = tf.nn.log_softmax(z, axis=0)
-        J = -tf.reduce_mean(tf.reduce_sum(tf.constant(Y, dtype=tf.float64) * log_p, axis=0))
+        # TensorFlow's log-softmax over the classes; the mean of -log p(true class)
+        J = -tf.reduce_mean(tf.boolean_mask(tf.transpose(tf.nn.log_softmax(z, axis=0)),
+                                            tf.transpose(true_class)))
     return float(J), tape.gradient(J, z).numpy()
 
 
@@ -165,6 +180,8 @@ def _check_cost(cost: Any, want: float, m: int, C: int) -> None:
           "large: J is the MEAN over the m examples — divide the sum by m")
     check(not np.isclose(cost, want / C, rtol=1e-6), f"your cost {cost:.5f} is the expected one "
           "divided by C: sum over the classes, average over the examples only")
+    check(not np.isclose(cost, -want, rtol=1e-7), f"your cost {cost:.5f} is negative: J = -(1/m) "
+          "sum Y log A has a minus sign (log A <= 0, so J >= 0)")
     check(np.isclose(cost, want, rtol=1e-7), f"cost = {cost:.6f}, expected {want:.6f}: J = -(1/m) "
           "sum_i sum_c Y[c,i] log A[c,i] with A the softmax over each column (axis=0) of the "
           "LOGITS Z (don't pass Z through another softmax, don't use Z as if it were "
@@ -200,12 +217,16 @@ def check_cross_entropy_confident(softmax_cross_entropy: Callable) -> None:
     with np.errstate(all="ignore"):
         cost, dZ = softmax_cross_entropy(Z, Y)
     want, _ = cross_entropy_reference(Z, Y)
-    check(np.isfinite(cost) and np.isfinite(dZ).all(), "the cost is NaN/inf when one logit is 800 "
-          "larger than another: a probability underflows to 0 and log(0) = -inf (0 * -inf = NaN). "
-          "Compute log A as a log-softmax: (Z - max) - log(sum(exp(Z - max)))")
+    check(np.isfinite(cost), "the cost is NaN/inf when one logit is 800 larger than another: a "
+          "probability underflows to 0 and log(0) = -inf (0 * -inf = NaN). Compute log A as a "
+          "log-softmax: (Z - max) - log(sum(exp(Z - max)))")
+    check(np.isfinite(dZ).all(), "the cost is right but dZ is NaN/inf when one logit is 800 larger "
+          "than another: e^800 overflows. Compute A for dZ from the shifted logits Z - max (or as "
+          "exp(log A))")
     check(np.isclose(cost, want, rtol=1e-7), f"cost = {float(cost):.4f} for a confident mistake "
-          f"whose exact cost is {want:.4f}: don't clip the probabilities (that changes the cost); "
-          "compute log A exactly as a log-softmax from the logits")
+          f"whose exact cost is {want:.4f}: don't clip the probabilities or add a small epsilon "
+          "to them (either changes the cost); compute log A exactly as a log-softmax from the "
+          "logits")
 
 
 # ---------------------------------------------------------------- one_hot_matrix (TensorFlow)
@@ -224,7 +245,11 @@ def check_one_hot_matrix(one_hot_matrix: Callable, labels: Sequence[int], C: int
              ": the number of rows is C, not the largest label + 1" if shape[0] == max(labels) + 1
              else ""))
     check(Y.dtype == tf.float32, f"one_hot_matrix returned dtype {Y.dtype.name}; it must be float32")
-    check(is_one_hot_of(np.asarray(Y, dtype=float), labels, C), "one_hot_matrix puts its 1s in "
+    got = np.asarray(Y, dtype=float)
+    check(is_one_hot_of(got, labels, C) or not is_one_hot_of(got.reshape(m, C).T, labels, C),
+          "one_hot_matrix reshaped the (m, C) one-hot matrix to (C, m): a reshape is not a "
+          "transpose (it keeps the order of the numbers). Use axis=0 or tf.transpose")
+    check(is_one_hot_of(got, labels, C), "one_hot_matrix puts its 1s in "
           "the wrong places: column i must be 1 in row label[i] only")
 
 
@@ -264,8 +289,11 @@ def check_glorot_uniform(name: str, W: Any, n_prev: int, n: int) -> None:
 def check_initialize_parameters_tf(init: Callable, layers_dims: list[int], seed: int) -> None:
     """``init(layers_dims, seed=seed)``: keys W1, b1, …; float32 tf.Variables of the right
     shapes; zero biases; Glorot-uniform weights."""
-    L = len(layers_dims) - 1
-    params = init(layers_dims, seed=seed)
+    L, dims = len(layers_dims) - 1, list(layers_dims)
+    params = init(dims, seed=seed)
+    check(dims == list(layers_dims), f"initialize_parameters_tf changed its argument layers_dims "
+          f"({list(layers_dims)} became {dims}): its docstring says it is left unchanged — read the "
+          "sizes with layers_dims[l], don't pop or insert")
     keys = sorted(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
     check(isinstance(params, dict) and sorted(params) == keys,
           f"initialize_parameters_tf({layers_dims}, {seed}) returned keys "
@@ -324,11 +352,27 @@ def check_forward_propagation_tf(forward: Callable, layer_dims: list[int], seed:
     ZL = forward(tf.constant(X), params)
     check(isinstance(ZL, tf.Tensor), f"forward_propagation_tf returned a {type(ZL).__name__}: "
           "build it from TensorFlow operations")
-    check(tuple(ZL.shape) == want.shape, f"the logits have shape {tuple(ZL.shape)}, not (n_L, m) "
+    shape = tuple(ZL.shape)
+    check(shape == want.shape or len(shape) != 2 or shape[1] != m or shape[0] not in layer_dims,
+          f"the logits have shape {shape}, not (n_L, m) = {want.shape}: {shape[0]} rows is the "
+          f"size of another layer — run all L = len(parameters) // 2 layers and return the last "
+          "one's Z^[L]")
+    check(shape == want.shape, f"the logits have shape {shape}, not (n_L, m) "
           f"= {want.shape}: examples are columns, Z = W A + b (tf.matmul(W, A), not A @ W)")
     z = np.asarray(ZL, dtype=float)
     if np.allclose(z, want, atol=1e-4):
         return
+    P = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    for hidden in ("sigmoid", "tanh"):
+        other, _ = model_forward(X.astype(float), P, hidden=hidden, output="linear")
+        check(not np.allclose(z, other, atol=1e-4), f"the hidden layers use {hidden}: this "
+              "network uses ReLU (tf.nn.relu) after every layer but the last")
+    L = len(layer_dims) - 1
+    for last in (True, False):   # no bias in any layer / in the hidden layers only
+        no_b = {k: 0 * v if k[0] == "b" and (last or k != f"b{L}") else v for k, v in P.items()}
+        check(not np.allclose(z, model_forward(X.astype(float), no_b, hidden="relu",
+                                               output="linear")[0], atol=1e-4),
+              "a bias is missing: every layer computes Z = W A + b, with its own b^[l]")
     check(not (np.allclose(z.sum(axis=0), 1.0, atol=1e-4) and (z >= 0).all()),
           "forward_propagation_tf returned probabilities (columns sum to 1): return the LOGITS "
           "Z^[L] — the loss applies the softmax itself")
@@ -339,6 +383,10 @@ def check_forward_propagation_tf(forward: Callable, layer_dims: list[int], seed:
 
 
 # ---------------------------------------------------------------- compute_total_loss
+TOTAL_LOSS_HINTS = {"ValueError": "the labels and the logits must have the same layout: both "
+                    "(C, m) with axis=0, or both transposed to (m, C) for Keras's losses",
+                    "InvalidArgumentError": "the labels and the logits must have the same layout: "
+                    "both (C, m) with axis=0, or both transposed to (m, C) for Keras's losses"}
 # one-hot label batches (C, m) for the checks: every class present in the first, one each in the
 # second
 BATCH_4_CLASSES = np.array([[1.0, 0, 0, 0, 1, 0], [0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 1],
@@ -384,12 +432,30 @@ def _diagnose_total_loss(compute_total_loss: Callable, gaps: np.ndarray, Y: np.n
     check(not np.isclose(value, want / m, rtol=1e-5), f"your loss {value:.5f} is the MEAN over the "
           f"{m} examples: compute_total_loss returns the SUM (tf.reduce_sum, not tf.reduce_mean); "
           "the training loop divides by m once per epoch")
+    check(not np.isclose(value, want / C, rtol=1e-5), f"your loss {value:.5f} is the expected one "
+          f"divided by C = {C}: sum over the classes (a mean over labels * log-probabilities "
+          "averages over the C classes too)")
+    Z, _ = gap_logits(gaps, Y)
+    swapped = -np.sum(Z * (Y - np.logaddexp.reduce(Y, axis=0, keepdims=True)))
+    check(not np.isclose(value, swapped, rtol=1e-4), "labels and logits are swapped: "
+          "labels=labels, logits=logits")
+    if max(abs(gaps)) >= 50:
+        small = total_loss_of(compute_total_loss, Z / 40, Y)
+        check(not np.isclose(small, gap_logits(gaps / 40, Y)[1].sum(), rtol=1e-5),
+              f"your loss is right for moderate logits but {value:.3f} instead of {want:.3f} for "
+              f"a gap of {max(abs(gaps)):g} between logits: probabilities computed first (a softmax, "
+              "then a loss of probabilities) underflow or are clipped in float32. Compute the loss "
+              "from the logits (from_logits=True)")
     # softmax probabilities passed as logits: p_true = 1 / (e^g + C - 1), p_gap = e^g p_true
     p_true = np.exp(-np.logaddexp(gaps, np.log(C - 1)))
     p_gap = np.exp(gaps - np.logaddexp(gaps, np.log(C - 1)))
     twice = np.sum(np.log(np.exp(p_gap) + (C - 1) * np.exp(p_true)) - p_true)
     check(not np.isclose(value, twice, rtol=1e-4), "you applied a softmax to the logits and then "
           "a loss that applies it again: pass the raw logits (probabilities passed as logits)")
+    per_class = np.logaddexp(0, Z) - Y * Z           # sigmoid cross-entropy of every class
+    check(not any(np.isclose(value, per_class.sum() / d, rtol=1e-4) for d in (1, C)),
+          "that is the sigmoid (binary) cross-entropy of each class on its own: the classes "
+          "compete through a softmax, so use the categorical cross-entropy from logits")
     one = total_loss_of(compute_total_loss, gap_logits(gaps, Y)[0][:, :1], Y[:, :1])
     check(not (one == 0.0 and value > 0), "the loss of a single example is 0: your softmax ran "
           "across the examples, not the classes. Keras's losses want (m, C), so transpose labels "
@@ -418,9 +484,18 @@ def check_loss_takes_logits(compute_total_loss: Callable, gaps: Any, Y: np.ndarr
 
 
 # ---------------------------------------------------------------- train_step
-TRAIN_STEP_HINTS = {"ValueError": "compute the logits AND the loss inside `with tf.GradientTape() "
-                    "as tape:`, then tape.gradient(total_loss, variables) and "
-                    "optimizer.apply_gradients"}
+TRAIN_STEP_HINTS = {
+    "ValueError": "no gradient reached the variables: compute the logits AND the loss inside `with "
+    "tf.GradientTape() as tape:` from the tf.Variables in parameters themselves (not copies), "
+    "then tape.gradient(total_loss, variables) with variables = list(parameters.values()), and "
+    "optimizer.apply_gradients(zip(grads, variables))",
+    "InvalidArgumentError": "a gradient does not have the shape of the variable it is applied to: "
+    "take tape.gradient(total_loss, variables) with respect to the variables themselves and pair "
+    "each gradient with its own variable, zip(grads, variables)",
+    "AttributeError": "if it names a 'str': optimizer.apply_gradients takes (gradient, "
+    "variable) pairs, "
+    "zip(grads, list(parameters.values())) — zipping the dict itself pairs the gradients with "
+    "its keys (strings)"}
 _STEP_LABELS = np.array([[1.0, 0, 0, 1, 0, 0, 1, 0], [0, 1, 0, 0, 1, 0, 0, 0],
                          [0, 0, 1, 0, 0, 1, 0, 1]])
 
@@ -483,6 +558,25 @@ def _check_returned_loss(loss: Any, before: float, after: float, m: int) -> None
          "computed inside the tape")
 
 
+def _check_uses_optimizer(train_step: Callable, X: np.ndarray, Y: np.ndarray, P: Params,
+                          after: Params, learning_rate: float) -> None:
+    """The same step with an SGD of twice the learning rate moves every variable twice as far;
+    a step that ignores the optimizer argument (its own update, another optimizer) does not.
+    (Judged from the variables alone: in the grader the optimizer object itself is a copy.)"""
+    import tensorflow as tf
+
+    variables = tf_variables(P)
+    train_step(tf.constant(X, dtype=tf.float32), tf.constant(Y, dtype=tf.float32), variables,
+               tf.keras.optimizers.SGD(learning_rate=2 * learning_rate))
+    ratios = [np.sum((np.asarray(variables[k], dtype=float) - P[k]) * (after[k] - P[k]))
+              / max(np.sum((after[k] - P[k]) ** 2), 1e-300) for k in P]
+    check(not np.allclose(ratios, 1.0, rtol=0.05), "train_step moved the parameters just as far "
+          f"with an SGD optimizer of learning rate {2 * learning_rate:g} as with one of "
+          f"{learning_rate:g}: it ignores the optimizer it is given. Update the variables with that "
+          "optimizer, optimizer.apply_gradients(zip(grads, variables)) — not by hand or with an "
+          "optimizer of your own")
+
+
 def check_train_step(train_step: Callable, forward: Callable, compute_total_loss: Callable,
                      seed: int, learning_rate: float = 1e-3, dims: Sequence[int] = (5, 4, 3)) -> None:
     """One ``train_step(X, Y, variables, SGD(learning_rate))`` on the test's own net (after
@@ -496,14 +590,19 @@ def check_train_step(train_step: Callable, forward: Callable, compute_total_loss
     variables = tf_variables(P)
     loss = train_step(tf.constant(X, dtype=tf.float32), tf.constant(Y, dtype=tf.float32),
                       variables, tf.keras.optimizers.SGD(learning_rate=learning_rate))
-    check(loss is not None and np.ndim(loss) == 0,
+    check(loss is not None,
           "train_step must return the batch's total loss (a scalar tensor): `return total_loss`")
     check(isinstance(loss, tf.Tensor), f"train_step returned a {type(loss).__name__}, not a "
-          "tensor: return the scalar tensor compute_total_loss gives, as it is (no float(), no "
-          ".numpy(): those leave TensorFlow, and the caller converts it when it needs a number)")
+          "tensor: return the scalar tensor compute_total_loss gives, as it is, and nothing else "
+          "(no float(), no .numpy(): those leave TensorFlow, and the caller converts it when it "
+          "needs a number)")
+    check(np.ndim(loss) == 0, f"train_step returned a tensor of shape {tuple(loss.shape)}: return "
+          "the batch's total loss, one number")
     after = {k: np.asarray(v, dtype=float) for k, v in variables.items()}
     check(not all(np.allclose(after[k], P[k], rtol=0, atol=1e-9) for k in P),
-          "the parameters did not change: call optimizer.apply_gradients(zip(grads, variables))")
+          "the parameters did not change: call optimizer.apply_gradients(zip(grads, variables)) "
+          "on the tf.Variables of the parameters argument themselves (not on copies)")
+    _check_uses_optimizer(train_step, X, Y, P, after, learning_rate)
     before, m = batch_loss(forward, compute_total_loss, X, Y, P), X.shape[1]
     _check_returned_loss(loss, before, batch_loss(forward, compute_total_loss, X, Y, after), m)
     # SGD moves each variable by -lr * (its gradient), so a small step along it lowers the loss

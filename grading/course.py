@@ -160,11 +160,21 @@ def match_assignment(filename: str, aids: list[str]) -> str | None:
     return None
 
 
-def _safe_extract(zip_path: Path, dest: Path) -> None:
+MAX_MEMBER_BYTES = 4 * 64 * 1024**2  # one file of a submissions .zip, uncompressed
+MAX_ZIP_BYTES = 8 * 1024**3  # all of them
+
+
+def _safe_extract(zip_path: Path, dest: Path, report: CollectReport) -> None:
+    """Extract a .zip of submissions into ``dest``: a member whose path leaves ``dest`` is never
+    written; one larger than MAX_MEMBER_BYTES uncompressed (a "zip bomb" compresses gigabytes of
+    zeros into kilobytes), or past MAX_ZIP_BYTES in all, is listed as unplaced and not written.
+    ``zipfile`` reads no more than a member's declared size, so the declared sizes bound what is
+    written."""
     try:
         zf = zipfile.ZipFile(zip_path)
     except zipfile.BadZipFile:
         raise GradingError(f"{zip_path} is not a readable .zip file") from None
+    total = 0
     with zf:
         for info in zf.infolist():
             target = (dest / info.filename).resolve()
@@ -172,6 +182,13 @@ def _safe_extract(zip_path: Path, dest: Path) -> None:
                 continue  # a path leaving the folder: never extracted
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
+                continue
+            total += info.file_size
+            if info.file_size > MAX_MEMBER_BYTES or total > MAX_ZIP_BYTES:
+                report.unplaced.append((info.filename, f"{info.file_size / 1024**2:.0f} MB "
+                                        "uncompressed, more than a submission can be: not "
+                                        "extracted"))
+                total -= info.file_size
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src, open(target, "wb") as dst:
@@ -199,7 +216,7 @@ def collect(course: Course, path: Path | str) -> CollectReport:
                 raise GradingError(f"{path}: expected a folder or a .zip file")
             top = Path(tmp) / "zip"
             top.mkdir()
-            _safe_extract(path, top)
+            _safe_extract(path, top, report)
         else:
             top = path
         top = _unwrap(top)

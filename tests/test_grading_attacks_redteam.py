@@ -70,6 +70,24 @@ def test_a_symlink_to_the_solutions_or_to_a_classmate_is_never_followed(tmp_path
     assert "UNPLACED eve: a symbolic link" in out
 
 
+def test_a_zip_bomb_in_the_submissions_zip_is_not_extracted(tmp_path, monkeypatch):
+    """A member that inflates far beyond any submission is listed, never written; the others
+    are placed (the cap is lowered here so the test writes a few MB, not gigabytes)."""
+    import zipfile
+
+    monkeypatch.setattr(C, "MAX_MEMBER_BYTES", 2 * 1024**2)
+    course = tiny_course(tmp_path)
+    bundle = tmp_path / "subs.zip"
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"bob/{AID}.ipynb", '{"bob": 1}')
+        zf.writestr(f"mallory/{AID}.ipynb", b"\0" * (3 * 1024**2))  # ~3 kB compressed
+    rep, out = collect(course, bundle)
+    assert [(s, a) for s, a, _ in rep.placed] == [("bob", AID)]
+    assert "not extracted" in dict(rep.unplaced)[f"mallory/{AID}.ipynb"]
+    assert not (course.root / "submitted" / "mallory").exists()
+    assert "UNPLACED mallory/" in out
+
+
 @pytest.mark.parametrize("other", ["bob.", "-bob", "bob!", "bob "])
 def test_a_name_that_becomes_a_classmates_id_never_replaces_their_submission(tmp_path, other):
     course = tiny_course(tmp_path)

@@ -171,7 +171,9 @@ def is_stub(fn: Callable) -> bool:
         src = inspect.getsource(fn)
     except (OSError, TypeError):
         return True
-    return re.search(r"^\s*raise NotImplementedError(\(\))?\s*$", src, re.M) is not None
+    # [ \t]*, not \s*: a pattern whose spaces may span lines backtracks quadratically over a
+    # submission of many blank lines (the grader runs this on the trusted side)
+    return re.search(r"^[ \t]*raise NotImplementedError(\(\))?[ \t]*$", src, re.M) is not None
 
 
 not_done = is_stub

@@ -366,7 +366,9 @@ def test_a_process_that_refuses_to_end_is_killed_and_keeps_its_points():
                                Limits(cell_timeout=20), sandbox=SANDBOX)
     t0 = time.monotonic()
     res = grade_task(task)
-    assert time.monotonic() - t0 < 60
+    # about 3 s on a quiet machine; a process left waiting would hold the notebook's 1200 s limit
+    # (the bound leaves a loaded machine 60 times the quiet time)
+    assert time.monotonic() - t0 < 180
     assert res["status"] == "graded" and res["tests"]["test_scale"]["status"] == "passed"
 
 
@@ -437,18 +439,19 @@ def test_a_worker_that_dies_takes_no_classmate_with_it_on_the_retry(monkeypatch)
     assert got == {"crasher": "not_graded", "ann": "graded", "bob": "graded"}
 
 
-def test_a_notebook_of_many_cells_is_refused_before_it_is_parsed():
-    """200,000 added cells cost a minute of the parent's (serial) time and minutes of a worker's."""
+def test_a_notebook_of_many_cells_is_refused_before_it_is_parsed(monkeypatch):
+    """200,000 added cells cost a minute of the parent's (serial) time and minutes of a worker's:
+    such a notebook is refused from its bytes, and never reaches the parser."""
     import json
 
     nb = json.loads(nbformat.writes(N.student_version(N.load_source(SOURCE).nb)))
     nb["cells"] += [{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [],
                      "execution_count": None} for _ in range(C.MAX_CELLS)]
-    t0 = time.monotonic()
-    task, _asm, problems = C.make_task(N.load_source(SOURCE), json.dumps(nb).encode(),
-                                       ["many", AID], Limits())
+    with monkeypatch.context() as m:
+        m.setattr(N, "reads", lambda *a, **k: pytest.fail("the notebook was parsed"))
+        task, _asm, problems = C.make_task(N.load_source(SOURCE), json.dumps(nb).encode(),
+                                           ["many", AID], Limits())
     assert task is None and "more than 5000 cells" in problems[0]
-    assert time.monotonic() - t0 < 5
     nb["cells"] = nb["cells"][:-C.MAX_CELLS // 2]  # a long notebook under the cap is graded
     task, _asm, problems = C.make_task(N.load_source(SOURCE), json.dumps(nb).encode(),
                                        ["long", AID], Limits())

@@ -26,7 +26,6 @@ The optimizer state is explicit: a step is ``step(params, grads, state) -> (para
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -41,7 +40,7 @@ from helpers.network import (
     relu_forward,
     sigmoid_forward,
 )
-from helpers.training import DIVERGENCE_FACTOR, bind_update, exercise_not_done, one_blas_thread
+from helpers.training import bind_update, divergence, exercise_not_done, one_blas_thread
 
 
 # ---------------------------------------------------------------- parameters
@@ -329,15 +328,14 @@ def _loop(run, X, Y, params, state, step, rng, fns, num_steps, batch_size, momen
         Xb, Yb = X[:, idx], Y[:, idx]
         AL, caches = forward(Xb, params, bn_forward=fns["bn_forward"], epsilon=epsilon)
         c = cost(AL, Yb)
-        if not math.isfinite(c) or (run.costs and c > DIVERGENCE_FACTOR * max(run.costs[0], 0.1)):
+        why = divergence(c, run.costs[0] if run.costs else c)
+        if why:
             if snapshot_every and probe is not None:  # what the blow-up looks like
                 _, probe_caches = forward(probe, params, bn_forward=fns["bn_forward"],
                                           epsilon=epsilon)
                 run.snapshots.append((t, _quantiles(probe_caches)))
             run.status = "diverged"
-            run.message = (f"diverged at step {t}: the cost "
-                           + ("is no longer a number" if not math.isfinite(c) else
-                              f"rose to {c:.3g}, above {DIVERGENCE_FACTOR:g}x its start"))
+            run.message = f"diverged at step {t}: the cost {why}"
             break
         run.costs.append(c)
         stats = _update_running(fns["update_running_stats"], run.running, caches, momentum)

@@ -25,7 +25,6 @@ a function of their own (``run_accuracies`` beside ``plot_optimizers``).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib as mpl
@@ -33,7 +32,6 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
@@ -180,10 +178,3 @@ def plot_costs(runs: object, *, ax: Axes | None = None, log: bool = False, title
     ax.set(title=title, xlabel=xlabel or unit, ylabel=ylabel)
     ax.legend()
     return ax
-
-
-def fig_to_png(fig: Figure, dpi: float | None = None) -> bytes:
-    """Render a matplotlib figure to PNG bytes (fast settings, for slider redraws)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, pil_kwargs={"compress_level": 1})
-    return buf.getvalue()

@@ -154,6 +154,11 @@ def _code(fn: Any) -> Any:
     return getattr(fn, "__code__", None)
 
 
+def function_name(fn: Any, default: str = "your function") -> str:
+    """The name a message uses for ``fn`` (a learner's function or a stand-in for it)."""
+    return getattr(fn, "__name__", default)
+
+
 # ---------------------------------------------------------------- what other cells learn
 def is_stub(fn: Callable) -> bool:
     """True while ``fn`` is still an exercise's stub (its body raises NotImplementedError)."""
@@ -176,7 +181,6 @@ def is_stub(fn: Callable) -> bool:
     return re.search(r"^[ \t]*raise NotImplementedError(\(\))?[ \t]*$", src, re.M) is not None
 
 
-not_done = is_stub
 
 
 def status(name: str, fn: Callable | None = None) -> str:
@@ -421,7 +425,7 @@ def check_uses_rng(fn: Callable, dims: list[int], **kwargs: Any) -> None:
         p2 = fn(dims, np.random.default_rng(123), **kwargs)
     finally:
         np.random.set_state(saved)
-    args.check_unchanged(getattr(fn, "__name__", "your function"))
+    args.check_unchanged(function_name(fn))
     check(all(np.array_equal(p1[k], p2[k]) for k in p1),
           "two generators with the same seed gave different weights: draw from the `rng` argument "
           "(rng.standard_normal), not from the global np.random functions")

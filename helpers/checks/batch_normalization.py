@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks import Snapshot, as_array, check, shares_memory
+from helpers.checks import Snapshot, as_array, check, function_name, shares_memory
 
 FORWARD_HINTS = {"ValueError": "arrays of shape (n, 1), one value per unit (μ and σ² with "
                  "keepdims=True, γ and β as given), broadcast over the m columns of Z; a flattened "
@@ -35,15 +35,11 @@ INFERENCE_HINTS = {"ValueError": "running_mean, running_var, γ and β have shap
                    "or transposed; γ multiplies element-wise, *, not @)"}
 
 
-def _name(fn: Any) -> str:
-    return getattr(fn, "__name__", "your function")
-
-
 def _returned(fn: Callable, args: tuple, names: tuple[str, ...]) -> tuple:
     """fn(*args), checked to be a tuple of len(names) things."""
     out = fn(*args)
     check(isinstance(out, tuple) and len(out) == len(names),
-          f"{_name(fn)} must return ({', '.join(names)})")
+          f"{function_name(fn)} must return ({', '.join(names)})")
     return out
 
 

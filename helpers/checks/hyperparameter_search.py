@@ -30,6 +30,7 @@ from helpers.checks import (
     check,
     counts_bound,
     fail,
+    function_name,
     ks_bound,
     ks_uniform,
     prerequisite,
@@ -38,10 +39,6 @@ from helpers.checks import (
 
 # The chance that a correct sampler fails one of the bounds below, per bound.
 FALSE_ALARM = 1e-9
-
-
-def _name(fn: Any) -> str:
-    return getattr(fn, "__name__", "your function")
 
 
 def _num(x: float) -> str:
@@ -134,7 +131,7 @@ def blame_sampler(user: Callable, sampler: Callable | None, kind: str, low: floa
                   high: float) -> None:
     """Fail naming ``sampler`` when ``user`` calls it (as its docstring asks) and the sampler's
     own draws in [low, high] are wrong: the mistake is the sampler's, not ``user``'s."""
-    if sampler is None or not uses(user, names=[_name(sampler)]):
+    if sampler is None or not uses(user, names=[function_name(sampler)]):
         return
     try:
         own = draw(sampler, low, high, 2000, seed=1)
@@ -142,7 +139,7 @@ def blame_sampler(user: Callable, sampler: Callable | None, kind: str, low: floa
     except AssertionError:
         ok = False
     what = "does not draw log-uniformly" if kind == "log" else "does not draw 1 - β log-uniformly"
-    prerequisite(_name(sampler), ok, _name(user), what)
+    prerequisite(function_name(sampler), ok, function_name(user), what)
 
 
 # ---------------------------------------------------------------- the samplers
@@ -218,8 +215,8 @@ def draw(sampler: Callable, low: float, high: float, n: int, seed: int) -> np.nd
     """sampler(low, high, n, rng) with rng = np.random.default_rng(seed), as floats of shape
     (n,), or a sentence about what it returned."""
     values = as_array(sampler(low, high, n, np.random.default_rng(seed)),
-                      f"the values of {_name(sampler)}")
-    check(values.shape == (n,), f"{_name(sampler)}({_num(low)}, {_num(high)}, {n}, rng) must "
+                      f"the values of {function_name(sampler)}")
+    check(values.shape == (n,), f"{function_name(sampler)}({_num(low)}, {_num(high)}, {n}, rng) must "
           f"return shape ({n},), got {values.shape}")
     return values
 
@@ -306,7 +303,7 @@ def run_search(random_search: Callable, space: Mapping[str, tuple], n_trials: in
         trials = None
     check(not train_fn.bad_call, f"calling train_fn failed ({train_fn.bad_call}): call it with the "
           "hyperparameters as keyword arguments, train_fn(**hyper)")
-    args.check_unchanged(_name(random_search), "read the space, don't edit it")
+    args.check_unchanged(function_name(random_search), "read the space, don't edit it")
     size = len(trials) if hasattr(trials, "__len__") else "?"
     check(isinstance(trials, list) and size == n_trials, f"random_search(..., n_trials={n_trials}, "
           f"...) must return a list of {n_trials} trials, got {type(trials).__name__} of length "

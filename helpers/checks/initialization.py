@@ -18,6 +18,7 @@ from helpers.checks import (
     check,
     check_layer_parameters,
     check_weight_scale,
+    function_name,
 )
 
 Scale = Callable[[int, int], float]  # (n^[l-1], n^[l]) -> a standard deviation
@@ -29,7 +30,7 @@ def _call(init: Callable, dims: list[int], *args: object, **kwargs: object) -> o
     not that its loop has the wrong range)."""
     snapshot = Snapshot(layers_dims=dims)
     p = init(dims, *args, **kwargs)
-    snapshot.check_unchanged(getattr(init, "__name__", "your initializer"))
+    snapshot.check_unchanged(function_name(init, "your initializer"))
     return p
 
 

@@ -309,8 +309,7 @@ def spread(values) -> float:
     return float(hi - lo) / 2
 
 
-def _batch_size_result(batch_size: int, *, X_train, X_test, Y_test, res: dict,
-                       fns: Mapping) -> dict:
+def _batch_size_result(batch_size: int, *, X_train, res: dict, fns: Mapping) -> dict:
     params = res["run"].parameters
     with np.errstate(all="ignore"):
         mu, var = unit_statistics(X_train, params, fns, batch_size=int(batch_size), draws=200,
@@ -375,8 +374,8 @@ def explore_batch_size(X_train, X_test, Y_test, res: dict, fns: Mapping, *,
     size = slider("mini-batch size m (examples per batch)", BATCH_SIZES, BATCH_SIZE, "{:d}")
     parts = {
         "setup": (lambda _: _batch_size_setup(X_train, X_test, Y_test, res, fns, accs), []),
-        "stats": (lambda s: _batch_size_result(s["batch_size"], X_train=X_train, X_test=X_test,
-                                               Y_test=Y_test, res=res, fns=fns), ["batch_size"]),
+        "stats": (lambda s: _batch_size_result(s["batch_size"], X_train=X_train, res=res,
+                                               fns=fns), ["batch_size"]),
     }
     return explorer({"batch_size": size}, parts, plot_batch_size, figsize=(12, 3.6),
                     title="mini-batch size explorer", checked=list(fns.values()), display=show)

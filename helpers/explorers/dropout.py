@@ -33,6 +33,7 @@ from helpers.explorers.regularization import (
     draw_boundary,
     summarize,
 )
+from helpers.network import layer_forward
 from helpers.plots import COLORS
 from helpers.training import History, train
 
@@ -54,7 +55,7 @@ def activation_means(forward_with_dropout: Callable, X, parameters: dict, keep_p
     * ``not_inverted``: the same draws multiplied back by keep_prob (dropout without the
       division)."""
     draws = MASK_DRAWS if draws is None else draws
-    plain = float(np.maximum(parameters["W1"] @ X + parameters["b1"], 0).mean())
+    plain = float(layer_forward(X, parameters["W1"], parameters["b1"], "relu")[0].mean())
     inverted = np.array([float(np.mean(forward_with_dropout(X, parameters, keep_prob, rng)[1][2]))
                          for _ in range(draws)])
     return {"plain": plain, "inverted": inverted, "not_inverted": inverted * keep_prob}

@@ -16,7 +16,7 @@ Everything here runs the learner's own functions, passed in by the notebook (``r
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -213,15 +213,17 @@ def explore_normalization(normalize_inputs: Callable, X, y, *, max_steps: int = 
     """Slider over α: gradient descent on the raw vs the normalized bowl, side by side,
     with the number of steps to converge (or where it diverged) in each title."""
     raw = bowl(X, y)
+    # the learner's normalization does not depend on α: run it once (lazily, so that an
+    # unfinished exercise still gives the explorer's "Not yet" message)
+    normalized = cache(lambda: _normalized_problem(normalize_inputs, X, y))
 
     def runs(settings: dict) -> dict:
         lr = settings["learning_rate"]
-        norm = _normalized_problem(normalize_inputs, X, y)
         return {"raw inputs": descent(raw, lr, max_steps),
-                "normalized inputs": descent(norm, lr, max_steps)}
+                "normalized inputs": descent(normalized(), lr, max_steps)}
 
     parts = {"raw": (lambda _: _bowl_view(raw), []),
-             "norm": (lambda _: _bowl_view(_normalized_problem(normalize_inputs, X, y)), []),
+             "norm": (lambda _: _bowl_view(normalized()), []),
              "runs": (runs, ["learning_rate"])}
     controls = {"learning_rate": log_slider("learning rate α", -3, 0.5, 0.25, 0.1)}
     return explorer(controls, parts, plot_normalization, figsize=(9, 4.4),

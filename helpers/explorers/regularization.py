@@ -24,7 +24,13 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from helpers.explore import Explorer, explorer, fixed_layout, slider
-from helpers.network import binary_cross_entropy, model_forward, num_layers, predict
+from helpers.network import (
+    accuracy,
+    binary_cross_entropy,
+    model_forward,
+    num_layers,
+    predict,
+)
 from helpers.plots import COLORS, accuracy_title, draw_points, draw_regions, grid_for
 from helpers.training import History, train
 
@@ -67,8 +73,8 @@ def summarize(history: History, X_train, Y_train, X_dev, Y_dev,
         "diverged": history.diverged,
         "message": history.message,
         "parameters": p,
-        "train_acc": float((predict(X_train, p) == Y_train).mean()),
-        "dev_acc": float((predict(X_dev, p) == Y_dev).mean()),
+        "train_acc": accuracy(predict(X_train, p), Y_train),
+        "dev_acc": accuracy(predict(X_dev, p), Y_dev),
         "norms": weight_norms(p),
         "regions": predict(pts, p).reshape(shape),
         "extent": extent,

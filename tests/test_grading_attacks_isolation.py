@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -33,10 +32,8 @@ from grading.settings import REPO, Course, Limits
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
 sys.path.insert(0, str(FIXTURE))
-_spec = importlib.util.spec_from_file_location("make_submissions", FIXTURE / "make_submissions.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
 import isolation_attacks as A  # noqa: E402
+import make_submissions as M  # noqa: E402 - one module object, shared with isolation_attacks
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="bubblewrap needs Linux")]
 LIMITS = Limits(processes=64)

@@ -3,8 +3,8 @@ scores as local workers."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
+import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -13,9 +13,8 @@ import pytest
 from grading import course as C
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
-_spec = importlib.util.spec_from_file_location("make_submissions", FIXTURE / "make_submissions.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
+sys.path.insert(0, str(FIXTURE))
+import make_submissions as M  # noqa: E402 - the fixtures' one module object
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_dask")]
 

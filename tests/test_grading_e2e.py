@@ -7,10 +7,10 @@ score every submission must get (see tests/fixtures/grading/make_submissions.py)
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import shutil
 import sqlite3
+import sys
 import zipfile
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -21,9 +21,8 @@ from grading import course as C
 from grading.settings import REPO, Course, Limits
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
-_spec = importlib.util.spec_from_file_location("make_submissions", FIXTURE / "make_submissions.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
+sys.path.insert(0, str(FIXTURE))
+import make_submissions as M  # noqa: E402 - the fixtures' one module object
 
 AID = M.AID
 # every attack's expected score, in the order of the issue (the fixture is out of 6)

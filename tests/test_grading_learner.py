@@ -5,7 +5,6 @@ without the instructor's module."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -23,9 +22,8 @@ from grading.learner import GradingError, check, workspace
 from grading.settings import REPO, Course, Limits
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
-_spec = importlib.util.spec_from_file_location("make_submissions", FIXTURE / "make_submissions.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
+sys.path.insert(0, str(FIXTURE))
+import make_submissions as M  # noqa: E402 - the fixtures' one module object
 
 
 def make_course(tmp: Path) -> Course:

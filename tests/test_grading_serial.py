@@ -4,9 +4,9 @@ take a point from a correct answer that merely warns."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import shutil
+import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -16,9 +16,9 @@ from grading import course as C
 from tests import serial_nbgrader as serial
 
 FIXTURE = Path(__file__).parent / "fixtures" / "grading"
-_spec = importlib.util.spec_from_file_location("make_submissions", FIXTURE / "make_submissions.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
+sys.path.insert(0, str(FIXTURE))
+import make_submissions as M  # noqa: E402 - the fixtures' one module object
+
 AID = M.AID
 HONEST = ["correct", "partial", "untouched", "crashing"]
 

@@ -568,13 +568,6 @@ class LabNotebook:
                         return !!box && ['shown', 'failed', 'not-done'].includes(box.dataset.state); }""",
             arg=k, timeout=timeout * 1000, polling=100)
 
-    def wait_settled(self, k: int, timeout: float = 600) -> None:
-        """Wait until explorer ``k`` has drawn every setting (its progress bar is gone)."""
-        self.page.wait_for_function(
-            """(k) => { const box = document.querySelector(`[data-explorer="${k}"]`);
-                        return !!box && box.dataset.warming === '0'; }""",
-            arg=k, timeout=timeout * 1000, polling=250)
-
     def wait_new_src(self, k: int, old: str, timeout: float = 120,
                      errors_before: int | None = None) -> str:
         """Wait until explorer ``k`` shows a picture other than ``old`` (decoded): "image"; or

@@ -389,10 +389,6 @@ class Outcome:
         return bool(self.problems or self.events or self.suspicious or self.status != GRADED)
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
-
-
 def _protected_files(course: Course) -> dict[Path, bytes]:
     """The bytes of every file whose change could alter this or a later grading."""
     files = [course.db_path, *course.sources()]
@@ -470,10 +466,7 @@ def make_task(info: N.SourceInfo, raw: bytes, task_id, limits: Limits, hidden: b
         "notebook": nbformat.writes(asm.nb),
         "roles": asm.roles,
         "test_ids": test_ids,
-        "reimports": asm.reimports,
-        "course_names": asm.course_names,
         "limits": asdict(limits),
-        "preload": ["numpy", "numpy.testing", "math", "helpers"],
         "sandbox": sandbox,
         "readonly": [str(p) for p in readonly],
     }

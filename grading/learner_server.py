@@ -152,8 +152,7 @@ class Server:
         op = message["op"]
         handler = getattr(self, "op_" + op, None) if op.isidentifier() else None
         if handler is None:
-            self.send({"ok": False, "error": {"type": "ChannelError", "builtin": None,
-                                              "message": f"unknown op {op!r}"}})
+            self.send({"ok": False, "error": C.describe_error(C.ChannelError(f"unknown op {op!r}"))})
             return
         limit = message.get("timeout")
         with time_limit(limit if isinstance(limit, int | float) and limit > 0 else None):
@@ -188,8 +187,8 @@ class Server:
     def op_get(self, message: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
         name = message.get("name")
         if not isinstance(name, str) or name not in self.ns:
-            return {"ok": False, "error": {"type": "NameError", "builtin": "NameError",
-                                           "message": f"name {name!r} is not defined"}}, []
+            return {"ok": False,
+                    "error": C.describe_error(NameError(f"name {name!r} is not defined"))}, []
         enc = C.Encoder(ext=self.tf.encode, iterables=True)
         try:
             node = enc(self.ns[name])
@@ -203,8 +202,8 @@ class Server:
             raise C.ChannelError("call needs a name and a mode")
         fn = self.ns.get(name)
         if not callable(fn):
-            return {"ok": False, "error": {"type": "NameError", "builtin": "NameError",
-                                           "message": f"{name} is not defined (or not a function)"}}, []
+            return {"ok": False, "error": C.describe_error(
+                NameError(f"{name} is not defined (or not a function)"))}, []
         dec = C.Decoder(blobs, ext=self.tf.decode, on_callable=self.stub)
         dec.tf_in = []
         args = dec(message.get("args"))

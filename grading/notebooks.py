@@ -245,19 +245,10 @@ def student_version(nb: NotebookNode) -> NotebookNode:
 def _parse(code: str) -> ast.Module | None:
     if len(code) > MAX_PARSE:
         return None
-    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.splitlines())
     try:
-        return ast.parse(code)
+        return ast.parse(strip_magics(code))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-
-
-def top_level_imports(code: str) -> list[str]:
-    """The import statements at the top level of some code, as code lines (for re-binding)."""
-    tree = _parse(code)
-    if tree is None:
-        return []
-    return [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
 def top_level_names(code: str) -> set[str]:
@@ -282,8 +273,6 @@ class Assembled:
     roles: list[str]
     problems: list[str]  # what was wrong with the submission (reported to the instructor)
     deleted: list[str]  # grade_ids of test cells missing from the submission
-    reimports: list[str]  # the course's own imports, re-bound before every test cell
-    course_names: list[str]  # names the course's own cells bind (kept even if they shadow builtins)
 
 
 def _clean_cell(cell: dict, cell_type: str, src: str, md: dict | None = None) -> NotebookNode:
@@ -311,11 +300,10 @@ def assemble(source: SourceInfo, submitted: NotebookNode | None, hidden: bool = 
     cells, roles, rebuilt_problems, deleted = _rebuild(
         source, first, attached, hidden, submitted is not None)
     _unique_ids(cells)
-    reimports, course_names = _course_bindings(source)
     nb = nbformat.v4.new_notebook()
     nb.metadata = copy.deepcopy(source.nb.metadata)  # the course's kernelspec, never the learner's
     nb.cells = cells
-    return Assembled(nb, roles, problems + rebuilt_problems, deleted, reimports, course_names)
+    return Assembled(nb, roles, problems + rebuilt_problems, deleted)
 
 
 # An anchor: the source cell a learner's added cells follow — ("gid", grade_id) or ("id", cell id);
@@ -466,36 +454,6 @@ def _unique_ids(cells: list[NotebookNode]) -> None:
         used.add(cell["id"])
 
 
-def _course_bindings(source: SourceInfo) -> tuple[list[str], list[str]]:
-    """(the import lines of the course's own code cells that bind no answer's name, re-bound
-    before every test cell; every name those cells bind, sorted)."""
-    protected = set(source.solutions)
-    reimports: list[str] = []
-    names: set[str] = set()
-    for sc in source.nb.cells:
-        gid = grade_id(sc)
-        if sc.get("cell_type", "code") != "code" or (gid and (is_solution(sc) or is_test(sc))):
-            continue
-        names.update(top_level_names(source_text(sc)))
-        for line in top_level_imports(source_text(sc)):
-            bound = _bound_names(line)
-            if bound and not (bound & protected) and line not in reimports:
-                reimports.append(line)
-    return reimports, sorted(names)
-
-
-def _bound_names(import_line: str) -> set[str]:
-    node = ast.parse(import_line).body[0]
-    names = set()
-    for alias in node.names:  # type: ignore[attr-defined]
-        if alias.name == "*":
-            return set()
-        names.add(alias.asname or alias.name.split(".")[0])
-    return names
-
-
-
-
 def learner_code(asm: Assembled) -> str:
     """The code the learner wrote in an assembled submission (answers and added cells), without
     the course's own cells: tests rebuilt from the source use words like __code__ honestly."""
@@ -625,8 +583,6 @@ def _statement_uses(stmt: ast.stmt, bound: set[str]) -> set[str]:
 
 _DEFINITE = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.Import, ast.ImportFrom,
              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With)
-
-
 
 
 def cell_names(code: str) -> CellNames:

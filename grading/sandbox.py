@@ -32,7 +32,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
@@ -442,6 +441,3 @@ def _within(outs: list, budget: int) -> tuple[list, int]:
         kept.append(out)
     return kept, budget
 
-
-def limits_dict(limits: Limits) -> dict:
-    return asdict(limits)

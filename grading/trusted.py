@@ -55,7 +55,7 @@ def learner_exception(err: dict | None) -> Exception:
     msg = str(err.get("message", ""))[:2000]
     cls = C.BUILTIN_ERRORS.get(str(err.get("builtin")))
     if cls is not None and cls is not StopIteration:
-        exc = cls(msg) if cls is not KeyError else KeyError(msg)
+        exc = cls(msg)
     else:
         exc = LearnerError(f"{name}: {msg}" if msg else name)
     exc.learner_type = name  # type: ignore[attr-defined]
@@ -409,8 +409,8 @@ class Remote:
         handle = message.get("id")
         fn = callbacks.get(handle) if type(handle) is int else None
         if fn is None:
-            return {"ok": False, "error": {"type": "RuntimeError", "builtin": "RuntimeError",
-                                           "message": "this callback is no longer valid"}}, []
+            return {"ok": False,
+                    "error": C.describe_error(RuntimeError("this callback is no longer valid"))}, []
         dec = C.Decoder(blobs, ext=self.tf.decode if self.tf else None, on_callable=_no_callables)
         args, kwargs = dec(message.get("args")), dec(message.get("kwargs"))
         if not isinstance(args, tuple) or not isinstance(kwargs, dict) or not all(
@@ -516,10 +516,10 @@ class Namespace:
 
     def after_course_cell(self, bound: set[str]) -> None:
         """Record what a course cell bound here; the learner view sees the course's objects."""
+        if self.remote.tf is not None and any(name in self.ns for name in bound):
+            self.remote.tf.patch()  # TensorFlow may have been imported by this cell
         for name in bound:
             if name in self.ns:
-                if self.remote.tf is not None:
-                    self.remote.tf.patch()
                 self.baseline[name] = self.ns[name]
                 if name not in self.learner_names:
                     self.view[name] = self.ns[name]

@@ -359,6 +359,13 @@ def test_review_flags_kinds_of_operation(code):
     assert review.flags(code)
 
 
+def test_an_indented_magic_hides_no_other_flag():
+    """Magics are stripped as the grader runs the cell (indentation kept), so the code still
+    parses and the other flags are still seen."""
+    flagged = review.flags("import os\nfor i in range(3):\n    %time x = i\n    y = i\n")
+    assert flagged == ["IPython magic or shell command", "imports os"]
+
+
 def test_review_flags_leave_honest_code_alone():
     for code in [*M.RIGHT.values(), *M.WRONG.values(),
                  "import numpy as np\ndef f(x, k=2):\n    return np.maximum(0, x) ** k"]:

@@ -163,6 +163,13 @@ class Notebook:
     def code_cell(self, cell_id: str) -> str:
         return code_cell(self.path, cell_id)
 
+    def failing_tests(self) -> dict[str, str]:
+        """{test_id: message} of the test cells the reference solutions fail, all run in one
+        namespace in notebook order (empty: every test passes)."""
+        ns = self.namespace()
+        results = {gid: self.run_test(gid, ns=ns) for _, gid, _ in self.cells("test")}
+        return {gid: msg for gid, (ok, msg) in results.items() if not ok}
+
     def must_pass(self, test_id: str, replace: dict[str, str] | None = None,
                   ns: dict | None = None) -> None:
         """The test accepts this correct solution (another style)."""
